@@ -1,0 +1,108 @@
+// The interface between the runtime and the kernels in ops/.
+//
+// One OpKernel is created per graph node when a plan is compiled for
+// concrete sizes (T, N); that is where oneDNN primitives are created, once.
+// The scheduler then calls Forward and Backward on views of planned buffers.
+//
+// A node on a recurrence (a custom cell) runs once per time step: its kernel
+// is created with per-step shapes ([N, C]) and called T times, with `time_step`
+// set. Every other node runs once per chunk over the whole [T, N, ...] tensors.
+#ifndef RNNFLOW_RUNTIME_KERNEL_H_
+#define RNNFLOW_RUNTIME_KERNEL_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "graph/shape.h"
+#include "graph/status_macros.h"
+#include "proto/rnnflow.pb.h"
+#include "runtime/tensor.h"
+
+namespace dnnl {
+class engine;
+class stream;
+}  // namespace dnnl
+
+namespace rnnflow {
+
+// Everything a kernel may know when it is created.
+struct KernelInit {
+  std::string node_name;  // the user's node name, for error messages
+  std::string op;
+  // All attributes of the schema, with defaults filled in.
+  const google::protobuf::Map<std::string, AttrValue>* attrs = nullptr;
+  // Inputs: the node's declared inputs in schema order followed by its
+  // parameter slots. An absent optional input has an empty shape and
+  // input_present[i] == false.
+  std::vector<Shape> input_shapes;
+  std::vector<DataType> input_dtypes;
+  std::vector<bool> input_present;
+  std::vector<Shape> output_shapes;
+  std::vector<DataType> output_dtypes;
+  bool step_mode = false;  // runs once per time step
+  dnnl::engine* engine = nullptr;
+  dnnl::stream* stream = nullptr;
+
+  int64_t GetInt(absl::string_view name) const;
+  float GetFloat(absl::string_view name) const;
+  std::string GetString(absl::string_view name) const;
+  bool GetBool(absl::string_view name) const;
+  std::vector<int64_t> GetInts(absl::string_view name) const;
+
+  // "node 'enc' (LSTM): <message>", the prefix every kernel error carries.
+  absl::Status Error(absl::string_view message) const;
+};
+
+// The buffers of one call. Gradient tensors follow one rule: kernels ADD into
+// input gradients (a tensor may feed several consumers; the scheduler zeroes
+// gradient buffers before the backward pass). An input gradient that nobody
+// needs is an invalid (null) tensor and must be skipped.
+struct KernelContext {
+  std::vector<Tensor> inputs;
+  std::vector<Tensor> outputs;
+  std::vector<Tensor> output_grads;  // backward only
+  std::vector<Tensor> input_grads;   // backward only; add into these
+  int64_t time_step = -1;            // >= 0 in step mode
+  dnnl::stream* stream = nullptr;
+};
+
+class OpKernel {
+ public:
+  virtual ~OpKernel() = default;
+  virtual absl::Status Forward(KernelContext& ctx) = 0;
+  // Called after Forward of the same chunk, with outputs still intact.
+  virtual absl::Status Backward(KernelContext& ctx) = 0;
+};
+
+using KernelFactory =
+    std::function<absl::StatusOr<std::unique_ptr<OpKernel>>(const KernelInit&)>;
+
+// Kernels register themselves once, by op name.
+class KernelRegistry {
+ public:
+  static KernelRegistry& Global();
+  void Register(const std::string& op, KernelFactory factory);
+  const KernelFactory* Find(absl::string_view op) const;
+  absl::StatusOr<std::unique_ptr<OpKernel>> Create(const KernelInit& init) const;
+
+ private:
+  std::vector<std::pair<std::string, KernelFactory>> factories_;
+};
+
+struct KernelRegistrar {
+  KernelRegistrar(const char* op, KernelFactory factory) {
+    KernelRegistry::Global().Register(op, std::move(factory));
+  }
+};
+
+#define RF_REGISTER_KERNEL(op, factory) \
+  static ::rnnflow::KernelRegistrar RF_CONCAT_(rf_kernel_reg_, __LINE__)(op, factory)
+
+}  // namespace rnnflow
+
+#endif  // RNNFLOW_RUNTIME_KERNEL_H_

@@ -1,0 +1,24 @@
+#include "graph/shape.h"
+
+#include "gtest/gtest.h"
+
+namespace rnnflow {
+namespace {
+
+TEST(ShapeTest, ParsesKnownAndSymbolicDims) {
+  EXPECT_EQ(ParseDim("64"), Dim::Known(64));
+  EXPECT_EQ(ParseDim("T"), Dim::Symbol("T"));
+  EXPECT_EQ(ShapeToString(SymShape{Dim::Symbol("T"), Dim::Known(3)}), "[T,3]");
+  EXPECT_EQ(ShapeToString(SymShape{Dim::Known(32), Dim::Known(128)}, {"N", "C"}),
+            "[N=32,C=128]");
+}
+
+TEST(ShapeTest, BindReportsMissingSymbol) {
+  auto bound = Bind({Dim::Symbol("T"), Dim::Known(2)}, {{"T", 5}});
+  ASSERT_TRUE(bound.ok());
+  EXPECT_EQ(*bound, (Shape{5, 2}));
+  EXPECT_FALSE(Bind({Dim::Symbol("N")}, {}).ok());
+}
+
+}  // namespace
+}  // namespace rnnflow
