@@ -34,6 +34,10 @@ class Tensor {
   int32_t* i32() const { return static_cast<int32_t*>(data_); }
   void* data() const { return data_; }
 
+  // Re-points the view (same shape); used to walk time steps without
+  // allocating.
+  void set_data(void* data) { data_ = data; }
+
   void SetZero() const {
     if (data_ != nullptr) std::memset(data_, 0, num_bytes());
   }
