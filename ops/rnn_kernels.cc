@@ -1,0 +1,259 @@
+// Kernels of the fused recurrent ops RNN, LSTM and GRU (graph/op_defs_rnn.cc):
+// a stack of `layers` single-layer oneDNN primitives (ops/rnn_layer.h).
+//
+// Inputs: x [T,N,C], h0 [L*D,N,H] (optional), c0 (LSTM, optional), then the
+// parameters in declaration order: per layer k and direction d,
+// w_x [I_k,G*H], w_h [H,G*H], b [Gb,H]. Outputs: y [T,N,D*H], h_n, [c_n].
+// Layer k's slice of h0/h_n/c0/c_n is rows [k*D, (k+1)*D), which is exactly
+// the [D,N,H] `ldnc` state of a one-layer primitive.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "graph/shape.h"
+#include "ops/dnnl_context.h"
+#include "ops/rnn_layer.h"
+#include "runtime/kernel.h"
+
+namespace rnnflow {
+namespace {
+
+bool HasAttr(const KernelInit& init, const char* name) {
+  return init.attrs != nullptr && init.attrs->find(name) != init.attrs->end();
+}
+
+class RecurrentKernel : public OpKernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<OpKernel>> Create(const KernelInit& init) {
+    std::unique_ptr<RecurrentKernel> k(new RecurrentKernel());
+    RF_RETURN_IF_ERROR(k->Init(init));
+    return std::unique_ptr<OpKernel>(std::move(k));
+  }
+
+  absl::Status Forward(KernelContext& ctx) override;
+  absl::Status Backward(KernelContext& ctx) override;
+
+ private:
+  RecurrentKernel() = default;
+  absl::Status Init(const KernelInit& init);
+  absl::Status Error(absl::string_view message) const {
+    return absl::Status(absl::StatusCode::kInvalidArgument,
+                        absl::StrCat(prefix_, message));
+  }
+  // Adds a status' message to our prefix.
+  absl::Status Wrap(const absl::Status& s) const {
+    if (s.ok()) return s;
+    return absl::Status(s.code(), absl::StrCat(prefix_, s.message()));
+  }
+  int param_index(int64_t layer, int dir, int which) const {
+    return num_declared_ + static_cast<int>((layer * d_ + dir) * 3 + which);
+  }
+
+  std::string prefix_;  // "node 'enc' (LSTM): "
+  RnnCell cell_ = RnnCell::kLstm;
+  bool lstm_ = false;
+  int num_declared_ = 2;  // x, h0 [, c0]
+  int64_t t_ = 0, n_ = 0, c_ = 0, h_ = 0, layers_ = 1;
+  int d_ = 1;
+  std::vector<std::unique_ptr<RnnLayer>> stack_;
+  // Between layers: outputs of layers 0..L-2 and their gradients.
+  std::vector<std::vector<float>> hidden_, hidden_grad_;
+  std::vector<float> dx_, dh0_, dc0_;  // overwritten by the primitives
+  std::vector<RnnDirWeights> weights_;
+  std::vector<RnnDirGrads> grads_;
+};
+
+absl::Status RecurrentKernel::Init(const KernelInit& init) {
+  prefix_ = absl::StrCat("node '", init.node_name, "' (", init.op, "): ");
+  if (init.op == "LSTM") {
+    cell_ = RnnCell::kLstm;
+  } else if (init.op == "GRU") {
+    const bool lbr = HasAttr(init, "linear_before_reset")
+                         ? init.GetBool("linear_before_reset")
+                         : true;
+    cell_ = lbr ? RnnCell::kLbrGru : RnnCell::kGru;
+  } else if (init.op == "RNN") {
+    const std::string act =
+        HasAttr(init, "activation") ? init.GetString("activation") : "tanh";
+    if (act == "tanh") {
+      cell_ = RnnCell::kRnnTanh;
+    } else if (act == "relu") {
+      cell_ = RnnCell::kRnnRelu;
+    } else {
+      return Error(absl::StrCat("unsupported activation \"", act,
+                                "\" (expected \"tanh\" or \"relu\")"));
+    }
+  } else {
+    return Error("not a recurrent op");
+  }
+  lstm_ = cell_ == RnnCell::kLstm;
+  num_declared_ = lstm_ ? 3 : 2;
+  if (init.step_mode) {
+    return Error("fused recurrent layers run over whole sequences, not per step");
+  }
+  h_ = init.GetInt("hidden");
+  layers_ = HasAttr(init, "layers") ? init.GetInt("layers") : 1;
+  const std::string direction =
+      HasAttr(init, "direction") ? init.GetString("direction") : "forward";
+  if (direction != "forward" && direction != "bidirectional") {
+    return Error(absl::StrCat("unsupported direction \"", direction, "\""));
+  }
+  d_ = direction == "bidirectional" ? 2 : 1;
+  if (h_ <= 0 || layers_ < 1) {
+    return Error(absl::StrCat("needs hidden > 0 and layers >= 1; got hidden=", h_,
+                              " layers=", layers_));
+  }
+
+  const int64_t num_params = layers_ * d_ * 3;
+  if (static_cast<int64_t>(init.input_shapes.size()) != num_declared_ + num_params ||
+      init.input_present.size() != init.input_shapes.size()) {
+    return Error(absl::StrCat("expected ", num_declared_ + num_params,
+                              " inputs (declared inputs and parameters); got ",
+                              init.input_shapes.size()));
+  }
+  const Shape& xs = init.input_shapes[0];
+  if (xs.size() != 3 || !init.input_present[0]) {
+    return Error(absl::StrCat("input 'x' must have rank 3 [T,N,C]; got ",
+                              ShapeToString(xs)));
+  }
+  t_ = xs[0];
+  n_ = xs[1];
+  c_ = xs[2];
+  const Shape state = {layers_ * d_, n_, h_};
+  for (int i = 1; i < num_declared_; ++i) {
+    if (init.input_present[i] && init.input_shapes[i] != state) {
+      return Error(absl::StrCat("input '", i == 1 ? "h0" : "c0", "' must have shape ",
+                                ShapeToString(state), "; got ",
+                                ShapeToString(init.input_shapes[i])));
+    }
+  }
+  const int64_t g = RnnGateCount(cell_), gb = RnnBiasRows(cell_);
+  for (int64_t k = 0; k < layers_; ++k) {
+    const int64_t in = k == 0 ? c_ : d_ * h_;
+    for (int dir = 0; dir < d_; ++dir) {
+      const Shape expected[3] = {{in, g * h_}, {h_, g * h_}, {gb, h_}};
+      for (int w = 0; w < 3; ++w) {
+        const int i = param_index(k, dir, w);
+        if (!init.input_present[i] || init.input_shapes[i] != expected[w]) {
+          static const char* const kSlots[3] = {"w_x", "w_h", "b"};
+          return Error(absl::StrCat("parameter l", k, dir ? "_reverse" : "", "/",
+                                    kSlots[w], " must have shape ",
+                                    ShapeToString(expected[w]), "; got ",
+                                    ShapeToString(init.input_shapes[i])));
+        }
+      }
+    }
+  }
+
+  const dnnl::engine& engine = init.engine != nullptr ? *init.engine : CpuEngine();
+  const dnnl::stream& stream = init.stream != nullptr ? *init.stream : CpuStream();
+  for (int64_t k = 0; k < layers_; ++k) {
+    RnnLayerConfig config;
+    config.cell = cell_;
+    config.T = t_;
+    config.N = n_;
+    config.I = k == 0 ? c_ : d_ * h_;
+    config.H = h_;
+    config.bidirectional = d_ == 2;
+    auto layer = RnnLayer::Create(config, engine, stream);
+    if (!layer.ok()) return Wrap(layer.status());
+    stack_.push_back(std::move(layer).value());
+  }
+  try {
+    const size_t seq = static_cast<size_t>(t_ * n_ * d_ * h_);
+    hidden_.assign(layers_ - 1, std::vector<float>(seq, 0.f));
+    hidden_grad_.assign(layers_ - 1, std::vector<float>(seq, 0.f));
+    dx_.assign(static_cast<size_t>(t_ * n_ * c_), 0.f);
+    const size_t states = static_cast<size_t>(layers_ * d_ * n_ * h_);
+    dh0_.assign(states, 0.f);
+    if (lstm_) dc0_.assign(states, 0.f);
+  } catch (const std::bad_alloc&) {
+    return Wrap(absl::ResourceExhaustedError("out of memory for layer buffers"));
+  }
+  weights_.resize(d_);
+  grads_.resize(d_);
+  return absl::OkStatus();
+}
+
+absl::Status RecurrentKernel::Forward(KernelContext& ctx) {
+  if (static_cast<int>(ctx.inputs.size()) != param_index(layers_, 0, 0) ||
+      static_cast<int>(ctx.outputs.size()) != (lstm_ ? 3 : 2)) {
+    return Error("wrong number of inputs or outputs in the call");
+  }
+  const size_t state_stride = static_cast<size_t>(d_ * n_ * h_);
+  auto slice = [state_stride](const Tensor& t, int64_t k) -> float* {
+    return t.valid() ? t.f32() + k * state_stride : nullptr;
+  };
+  const Tensor& x = ctx.inputs[0];
+  const Tensor& y = ctx.outputs[0];
+  if (!x.valid() || !y.valid()) return Error("input 'x' and output 'y' are required");
+  for (int64_t k = 0; k < layers_; ++k) {
+    for (int dir = 0; dir < d_; ++dir) {
+      weights_[dir].w_x = ctx.inputs[param_index(k, dir, 0)].f32();
+      weights_[dir].w_h = ctx.inputs[param_index(k, dir, 1)].f32();
+      weights_[dir].b = ctx.inputs[param_index(k, dir, 2)].f32();
+    }
+    const float* in = k == 0 ? x.f32() : hidden_[k - 1].data();
+    float* out = k == layers_ - 1 ? y.f32() : hidden_[k].data();
+    RF_RETURN_IF_ERROR(Wrap(stack_[k]->Forward(
+        in, slice(ctx.inputs[1], k), lstm_ ? slice(ctx.inputs[2], k) : nullptr,
+        weights_.data(), out, slice(ctx.outputs[1], k),
+        lstm_ ? slice(ctx.outputs[2], k) : nullptr)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecurrentKernel::Backward(KernelContext& ctx) {
+  const int num_inputs = param_index(layers_, 0, 0);
+  const int num_outputs = lstm_ ? 3 : 2;
+  if (static_cast<int>(ctx.input_grads.size()) != num_inputs ||
+      static_cast<int>(ctx.output_grads.size()) != num_outputs) {
+    return Error("wrong number of gradients in the call");
+  }
+  const size_t state_stride = static_cast<size_t>(d_ * n_ * h_);
+  auto slice = [state_stride](const Tensor& t, int64_t k) -> const float* {
+    return t.valid() ? t.f32() + k * state_stride : nullptr;
+  };
+  const bool want_dx = ctx.input_grads[0].valid();
+  const bool want_dh0 = ctx.input_grads[1].valid();
+  const bool want_dc0 = lstm_ && ctx.input_grads[2].valid();
+  for (int64_t k = layers_ - 1; k >= 0; --k) {
+    for (int dir = 0; dir < d_; ++dir) {
+      grads_[dir].w_x = ctx.input_grads[param_index(k, dir, 0)].f32();
+      grads_[dir].w_h = ctx.input_grads[param_index(k, dir, 1)].f32();
+      grads_[dir].b = ctx.input_grads[param_index(k, dir, 2)].f32();
+    }
+    const float* dy = k == layers_ - 1 ? (ctx.output_grads[0].valid()
+                                              ? ctx.output_grads[0].f32()
+                                              : nullptr)
+                                       : hidden_grad_[k].data();
+    float* dx = k > 0 ? hidden_grad_[k - 1].data() : (want_dx ? dx_.data() : nullptr);
+    float* dh0 = want_dh0 ? dh0_.data() + k * state_stride : nullptr;
+    float* dc0 = want_dc0 ? dc0_.data() + k * state_stride : nullptr;
+    RF_RETURN_IF_ERROR(Wrap(stack_[k]->Backward(
+        dy, slice(ctx.output_grads[1], k),
+        lstm_ ? slice(ctx.output_grads[2], k) : nullptr, dx, dh0, dc0,
+        grads_.data())));
+  }
+  auto add = [](const Tensor& dst, const std::vector<float>& src) {
+    float* p = dst.f32();
+    for (size_t i = 0; i < src.size(); ++i) p[i] += src[i];
+  };
+  if (want_dx) add(ctx.input_grads[0], dx_);
+  if (want_dh0) add(ctx.input_grads[1], dh0_);
+  if (want_dc0) add(ctx.input_grads[2], dc0_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateRecurrentKernel(const KernelInit& init) {
+  return RecurrentKernel::Create(init);
+}
+
+RF_REGISTER_KERNEL("RNN", CreateRecurrentKernel);
+RF_REGISTER_KERNEL("LSTM", CreateRecurrentKernel);
+RF_REGISTER_KERNEL("GRU", CreateRecurrentKernel);
+
+}  // namespace
+}  // namespace rnnflow
