@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "graph/status_macros.h"
 
 namespace rnnflow {
 namespace {
