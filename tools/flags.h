@@ -1,0 +1,41 @@
+// A small command-line parser for the rnnflow verbs: `--name value`,
+// `--name=value`, boolean `--name`, and positional arguments. Unknown flags
+// are errors, so a typo never silently runs with defaults.
+#ifndef RNNFLOW_TOOLS_FLAGS_H_
+#define RNNFLOW_TOOLS_FLAGS_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rnnflow {
+
+struct FlagSpec {
+  std::string name;
+  std::string value_name;  // empty for a boolean flag
+  std::string help;
+};
+
+struct ParsedFlags {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;
+  bool help = false;
+
+  bool Has(const std::string& name) const { return values.count(name) > 0; }
+  std::string Get(const std::string& name, const std::string& fallback = "") const;
+  absl::StatusOr<int64_t> GetInt(const std::string& name, int64_t fallback) const;
+  absl::StatusOr<double> GetDouble(const std::string& name, double fallback) const;
+};
+
+absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
+                                       const std::vector<FlagSpec>& specs);
+
+// "usage: rnnflow VERB ARGS\n\nSUMMARY\n\nflags:\n  --name VALUE  help\n".
+std::string Usage(const std::string& verb, const std::string& args,
+                  const std::string& summary, const std::vector<FlagSpec>& specs);
+
+}  // namespace rnnflow
+
+#endif  // RNNFLOW_TOOLS_FLAGS_H_
