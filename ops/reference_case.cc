@@ -49,8 +49,9 @@ absl::StatusOr<Struct> ParseJsonObject(const std::string& path, const std::strin
   Struct root;
   const auto status = google::protobuf::util::JsonStringToMessage(text, &root);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": malformed JSON: ", status.ToString()));
+    std::string why(status.message());
+    std::replace(why.begin(), why.end(), '\n', ' ');
+    return absl::InvalidArgumentError(absl::StrCat(path, ": malformed JSON: ", why));
   }
   return root;
 }

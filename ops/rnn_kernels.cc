@@ -6,6 +6,10 @@
 // w_x [I_k,G*H], w_h [H,G*H], b [Gb,H]. Outputs: y [T,N,D*H], h_n, [c_n].
 // Layer k's slice of h0/h_n/c0/c_n is rows [k*D, (k+1)*D), which is exactly
 // the [D,N,H] `ldnc` state of a one-layer primitive.
+//
+// The primitives run on the engine/stream of KernelInit (or the process-wide
+// CPU ones, ops/dnnl_context.h); KernelContext::stream is not used. Every
+// call waits for its primitives to finish.
 #include <memory>
 #include <string>
 #include <utility>
