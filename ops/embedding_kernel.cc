@@ -69,7 +69,7 @@ class EmbeddingKernel : public OpKernel {
     float* dt = dtable.f32();
     // Rows may repeat, so threads own disjoint column ranges instead of
     // positions: no two threads ever write the same element.
-#pragma omp parallel
+#pragma omp parallel if (n * dim >= (1 << 14))
     {
       const int nt = omp_get_num_threads();
       const int th = omp_get_thread_num();
