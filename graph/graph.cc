@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "absl/container/flat_hash_set.h"
@@ -481,31 +483,45 @@ class GraphBuilderImpl {
 
   absl::Status FindRecurrentRegion() {
     const int n_nodes = model().node_size();
-    // Forward: nodes depending on a state read.
-    std::vector<bool> from_state(n_nodes, false);
-    for (int n : topo_) {
-      for (int t : g_.nodes_[n].inputs) {
-        if (t < 0) continue;
-        const TensorInfo& ti = g_.tensors_[t];
-        if (ti.source == TensorSource::kState ||
-            (Producer(t) >= 0 && from_state[Producer(t)])) {
-          from_state[n] = true;
+    const int n_states = static_cast<int>(g_.states_.size());
+    // A node is on the recurrence of state s when it depends on s's read and
+    // s's update depends on it. Recurrences sharing a node form one group,
+    // run step by step together.
+    std::vector<int> group(n_nodes, -1);
+    std::vector<int> parent(n_states);
+    for (int s = 0; s < n_states; ++s) parent[s] = s;
+    std::function<int(int)> find = [&](int x) { return parent[x] == x ? x : parent[x] = find(parent[x]); };
+    for (int s = 0; s < n_states; ++s) {
+      std::vector<bool> from_state(n_nodes, false), to_update(n_nodes, false);
+      for (int n : topo_) {
+        for (int t : g_.nodes_[n].inputs) {
+          if (t < 0) continue;
+          const TensorInfo& ti = g_.tensors_[t];
+          if ((ti.source == TensorSource::kState && ti.index == s) ||
+              (Producer(t) >= 0 && from_state[Producer(t)])) {
+            from_state[n] = true;
+          }
         }
       }
-    }
-    // Backward: nodes some state update depends on.
-    std::vector<bool> to_update(n_nodes, false);
-    for (const StateInfo& s : g_.states_) {
-      if (Producer(s.update) >= 0) to_update[Producer(s.update)] = true;
-    }
-    for (auto it = topo_.rbegin(); it != topo_.rend(); ++it) {
-      if (!to_update[*it]) continue;
-      for (int t : g_.nodes_[*it].inputs) {
-        if (t >= 0 && Producer(t) >= 0) to_update[Producer(t)] = true;
+      if (Producer(g_.states_[s].update) >= 0) to_update[Producer(g_.states_[s].update)] = true;
+      for (auto it = topo_.rbegin(); it != topo_.rend(); ++it) {
+        if (!to_update[*it]) continue;
+        for (int t : g_.nodes_[*it].inputs) {
+          if (t >= 0 && Producer(t) >= 0) to_update[Producer(t)] = true;
+        }
+      }
+      for (int n = 0; n < n_nodes; ++n) {
+        if (!from_state[n] || !to_update[n]) continue;
+        if (group[n] >= 0) parent[find(group[n])] = find(s);
+        group[n] = s;
       }
     }
     for (int n = 0; n < n_nodes; ++n) {
-      g_.nodes_[n].recurrent = from_state[n] && to_update[n];
+      if (group[n] >= 0) group[n] = find(group[n]);
+    }
+    group_ = group;
+    for (int n = 0; n < n_nodes; ++n) {
+      g_.nodes_[n].recurrent = group[n] >= 0;
       if (g_.nodes_[n].recurrent && !g_.nodes_[n].schema->carried_states().empty()) {
         return NodeError(n, {}, "a fused recurrent layer cannot sit inside a custom "
                                 "recurrence (it runs over whole sequences); build the "
@@ -756,29 +772,62 @@ class GraphBuilderImpl {
     }
   }
 
+  // Orders execution units: each non-recurrent node alone, each recurrence
+  // group as one unit (run step by step). The units form a DAG: a node that
+  // depends on a group and feeds it would itself be on the recurrence.
   void BuildSchedule() {
     const int n_nodes = model().node_size();
-    std::vector<bool> after(n_nodes, false);  // depends on the region
+    std::vector<int> unit(n_nodes);
+    std::map<int, int> group_unit;
+    int n_units = 0;
     for (int n : topo_) {
-      for (int t : g_.nodes_[n].inputs) {
-        int p = t >= 0 ? Producer(t) : -1;
-        if (p >= 0 && (g_.nodes_[p].recurrent || after[p])) after[n] = true;
+      if (group_[n] < 0) {
+        unit[n] = n_units++;
+      } else {
+        auto [it, inserted] = group_unit.emplace(group_[n], n_units);
+        if (inserted) ++n_units;
+        unit[n] = it->second;
       }
     }
-    for (int n : topo_) {
-      if (!g_.nodes_[n].recurrent && !after[n]) g_.schedule_.push_back(n);
+    std::vector<std::set<int>> next(n_units);
+    std::vector<int> indegree(n_units, 0);
+    for (int n = 0; n < n_nodes; ++n) {
+      for (int t : g_.nodes_[n].inputs) {
+        int p = t >= 0 ? Producer(t) : -1;
+        if (p >= 0 && unit[p] != unit[n] && next[unit[p]].insert(unit[n]).second) {
+          ++indegree[unit[n]];
+        }
+      }
     }
-    for (int n : topo_) {
-      if (g_.nodes_[n].recurrent) g_.schedule_.push_back(n);
+    std::vector<int> order;
+    std::set<int> ready;
+    for (int u = 0; u < n_units; ++u) {
+      if (indegree[u] == 0) ready.insert(u);
     }
-    for (int n : topo_) {
-      if (!g_.nodes_[n].recurrent && after[n]) g_.schedule_.push_back(n);
+    while (!ready.empty()) {
+      int u = *ready.begin();
+      ready.erase(ready.begin());
+      order.push_back(u);
+      for (int v : next[u]) {
+        if (--indegree[v] == 0) ready.insert(v);
+      }
+    }
+    for (int u : order) {
+      Segment seg;
+      seg.begin = static_cast<int>(g_.schedule_.size());
+      for (int n : topo_) {
+        if (unit[n] == u) g_.schedule_.push_back(n);
+      }
+      seg.end = static_cast<int>(g_.schedule_.size());
+      seg.recurrent = g_.nodes_[g_.schedule_[seg.begin]].recurrent;
+      g_.segments_.push_back(seg);
     }
   }
 
   GraphOptions options_;
   Graph g_;
   std::vector<int> topo_;
+  std::vector<int> group_;  // recurrence group of each node, -1 if none
   absl::flat_hash_map<std::string, std::string> owners_;
 };
 

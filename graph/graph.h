@@ -70,6 +70,13 @@ struct StateInfo {
   int init = -1;    // optional initial-value tensor
 };
 
+// A run of consecutive schedule entries: one non-recurrent node (run once
+// over whole sequences) or one recurrence group (run once per time step).
+struct Segment {
+  int begin = 0, end = 0;  // [begin, end) in Graph::schedule()
+  bool recurrent = false;
+};
+
 struct GraphOptions {
   bool require_loss = true;  // training needs a scalar loss
 };
@@ -93,9 +100,9 @@ class Graph {
   const std::vector<NodeInfo>& nodes() const { return nodes_; }  // ModelDef order
   const std::vector<ParamInfo>& params() const { return params_; }
   const std::vector<StateInfo>& states() const { return states_; }
-  // Node indices in execution order: nodes before the recurrence, the
-  // recurrent region (run step by step), then the rest.
+  // Node indices in execution order, cut into segments.
   const std::vector<int>& schedule() const { return schedule_; }
+  const std::vector<Segment>& segments() const { return segments_; }
   int loss() const { return loss_; }  // tensor id, or -1
   const std::vector<int>& outputs() const { return outputs_; }
   const std::vector<int>& graph_inputs() const { return graph_inputs_; }
@@ -115,6 +122,7 @@ class Graph {
   std::vector<ParamInfo> params_;
   std::vector<StateInfo> states_;
   std::vector<int> schedule_;
+  std::vector<Segment> segments_;
   std::vector<int> outputs_;
   std::vector<int> graph_inputs_;
   int loss_ = -1;

@@ -159,6 +159,14 @@ RF_REGISTER_OP("Add")
     .Output("y", "FLOAT32, the shape of a")
     .SetShapeFn(BroadcastBinaryShape);
 
+RF_REGISTER_OP("Sub")
+    .Doc("Elementwise a - b; b's shape equals a's or is a suffix of it and is "
+         "broadcast over a's leading dims.")
+    .Input("a", "FLOAT32 [...]")
+    .Input("b", "FLOAT32, the shape of a or a suffix of it")
+    .Output("y", "FLOAT32, the shape of a")
+    .SetShapeFn(BroadcastBinaryShape);
+
 RF_REGISTER_OP("Mul")
     .Doc("Elementwise a * b; b's shape equals a's or is a suffix of it and is "
          "broadcast over a's leading dims.")

@@ -77,10 +77,13 @@ class UnaryKernel : public OpKernel {
   Unary kind_;
 };
 
-// y = a (+|*) b, with b's elements repeated over a's leading dims.
+enum class Binary { kAdd, kSub, kMul };
+
+// y = a (+|-|*) b, with b's elements repeated over a's leading dims.
 class BinaryKernel : public OpKernel {
  public:
-  BinaryKernel(const KernelInit& init, bool mul) : init_(init), mul_(mul) {}
+  BinaryKernel(const KernelInit& init, Binary kind)
+      : init_(init), mul_(kind == Binary::kMul), sign_(kind == Binary::kSub ? -1.f : 1.f) {}
 
   absl::Status Forward(KernelContext& ctx) override {
     RF_RETURN_IF_ERROR(Check(ctx.inputs[0], ctx.inputs[1]));
@@ -98,7 +101,7 @@ class BinaryKernel : public OpKernel {
       if (mul_) {
         for (int64_t j = 0; j < nb; ++j) yr[j] = ar[j] * b[j];
       } else {
-        for (int64_t j = 0; j < nb; ++j) yr[j] = ar[j] + b[j];
+        for (int64_t j = 0; j < nb; ++j) yr[j] = ar[j] + sign_ * b[j];
       }
     }
     return absl::OkStatus();
@@ -140,7 +143,7 @@ class BinaryKernel : public OpKernel {
             const float* ar = a + r * nb;
             for (int64_t j = j0; j < j1; ++j) db[j] += g[j] * ar[j];
           } else {
-            for (int64_t j = j0; j < j1; ++j) db[j] += g[j];
+            for (int64_t j = j0; j < j1; ++j) db[j] += sign_ * g[j];
           }
         }
       }
@@ -164,6 +167,7 @@ class BinaryKernel : public OpKernel {
 
   KernelInit init_;
   bool mul_;
+  float sign_;  // -1 for Sub
 };
 
 class SoftmaxKernel : public OpKernel {
@@ -229,10 +233,13 @@ RF_REGISTER_KERNEL("Relu", [](const KernelInit&) -> KernelOr {
   return std::unique_ptr<OpKernel>(new UnaryKernel(Unary::kRelu));
 });
 RF_REGISTER_KERNEL("Add", [](const KernelInit& init) -> KernelOr {
-  return std::unique_ptr<OpKernel>(new BinaryKernel(init, /*mul=*/false));
+  return std::unique_ptr<OpKernel>(new BinaryKernel(init, Binary::kAdd));
 });
 RF_REGISTER_KERNEL("Mul", [](const KernelInit& init) -> KernelOr {
-  return std::unique_ptr<OpKernel>(new BinaryKernel(init, /*mul=*/true));
+  return std::unique_ptr<OpKernel>(new BinaryKernel(init, Binary::kMul));
+});
+RF_REGISTER_KERNEL("Sub", [](const KernelInit& init) -> KernelOr {
+  return std::unique_ptr<OpKernel>(new BinaryKernel(init, Binary::kSub));
 });
 RF_REGISTER_KERNEL("Softmax", [](const KernelInit& init) -> KernelOr {
   if (init.input_shapes.empty() || init.input_shapes[0].empty()) {

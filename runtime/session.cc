@@ -263,14 +263,6 @@ absl::Status Session::CreateKernels() {
     RF_ASSIGN_OR_RETURN(step->kernel, KernelRegistry::Global().Create(init));
     steps_.push_back(std::move(step));
   }
-  region_begin_ = region_end_ = steps_.size();
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    if (steps_[i]->recurrent) {
-      region_begin_ = std::min(region_begin_, i);
-      region_end_ = i + 1;
-    }
-  }
-  if (region_begin_ == steps_.size()) region_begin_ = region_end_ = 0;
   return absl::OkStatus();
 }
 
@@ -311,21 +303,22 @@ absl::Status Session::RunForward(Step& step) { return step.kernel->Forward(step.
 absl::Status Session::RunBackward(Step& step) { return step.kernel->Backward(step.ctx); }
 
 absl::Status Session::Forward() {
-  for (size_t i = 0; i < region_begin_; ++i) RF_RETURN_IF_ERROR(RunForward(*steps_[i]));
-  for (int64_t t = 0; t < T_ && region_begin_ < region_end_; ++t) {
-    for (size_t i = region_begin_; i < region_end_; ++i) {
-      Step& s = *steps_[i];
-      PointRecurrentViews(s, t, false);
-      s.ctx.time_step = t;
-      absl::Status st = RunForward(s);
-      if (!st.ok()) {
-        return absl::Status(st.code(), absl::StrCat(st.message(), " (at time step ", t, ")"));
+  for (const Segment& seg : graph_.segments()) {
+    if (!seg.recurrent) {
+      RF_RETURN_IF_ERROR(RunForward(*steps_[seg.begin]));
+      continue;
+    }
+    for (int64_t t = 0; t < T_; ++t) {
+      for (int i = seg.begin; i < seg.end; ++i) {
+        Step& s = *steps_[i];
+        PointRecurrentViews(s, t, false);
+        s.ctx.time_step = t;
+        absl::Status st = RunForward(s);
+        if (!st.ok()) {
+          return absl::Status(st.code(), absl::StrCat(st.message(), " (at time step ", t, ")"));
+        }
       }
     }
-  }
-  for (size_t i = std::max(region_end_, region_begin_); i < steps_.size(); ++i) {
-    if (i >= region_begin_ && i < region_end_) continue;
-    RF_RETURN_IF_ERROR(RunForward(*steps_[i]));
   }
   return absl::OkStatus();
 }
@@ -339,23 +332,24 @@ absl::Status Session::Backward() {
   std::memset(grads_block_.first, 0, grads_block_.second);
   if (grads_[loss].valid()) grads_[loss].f32()[0] = 1.f;
 
-  for (size_t i = steps_.size(); i-- > region_end_;) {
-    if (steps_[i]->needs_backward) RF_RETURN_IF_ERROR(RunBackward(*steps_[i]));
-  }
-  for (int64_t t = T_ - 1; t >= 0 && region_begin_ < region_end_; --t) {
-    for (size_t i = region_end_; i-- > region_begin_;) {
-      Step& s = *steps_[i];
-      if (!s.needs_backward) continue;
-      PointRecurrentViews(s, t, true);
-      s.ctx.time_step = t;
-      absl::Status st = RunBackward(s);
-      if (!st.ok()) {
-        return absl::Status(st.code(), absl::StrCat(st.message(), " (at time step ", t, ")"));
+  const auto& segments = graph_.segments();
+  for (auto seg = segments.rbegin(); seg != segments.rend(); ++seg) {
+    if (!seg->recurrent) {
+      if (steps_[seg->begin]->needs_backward) RF_RETURN_IF_ERROR(RunBackward(*steps_[seg->begin]));
+      continue;
+    }
+    for (int64_t t = T_ - 1; t >= 0; --t) {
+      for (int i = seg->end; i-- > seg->begin;) {
+        Step& s = *steps_[i];
+        if (!s.needs_backward) continue;
+        PointRecurrentViews(s, t, true);
+        s.ctx.time_step = t;
+        absl::Status st = RunBackward(s);
+        if (!st.ok()) {
+          return absl::Status(st.code(), absl::StrCat(st.message(), " (at time step ", t, ")"));
+        }
       }
     }
-  }
-  for (size_t i = region_begin_; i-- > 0;) {
-    if (steps_[i]->needs_backward) RF_RETURN_IF_ERROR(RunBackward(*steps_[i]));
   }
   return absl::OkStatus();
 }

@@ -99,8 +99,7 @@ class Session {
   std::vector<Tensor> state_init_value_, state_init_grad_;  // by state index
   std::map<std::pair<int, int>, Tensor> carried_node_slot_;  // (node, slot)
   std::pair<void*, size_t> grads_block_{nullptr, 0};
-  std::vector<std::unique_ptr<Step>> steps_;  // in schedule order
-  size_t region_begin_ = 0, region_end_ = 0;  // [begin, end) of recurrent steps
+  std::vector<std::unique_ptr<Step>> steps_;  // in Graph::schedule() order
 };
 
 }  // namespace rnnflow

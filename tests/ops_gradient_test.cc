@@ -85,7 +85,7 @@ TEST(OpsGradientTest, MatMul) {
 }
 
 TEST(OpsGradientTest, AddAndMulSameShape) {
-  for (const char* op : {"Add", "Mul"}) {
+  for (const char* op : {"Add", "Sub", "Mul"}) {
     SCOPED_TRACE(op);
     EXPECT_TRUE(GradientsMatch(CheckGradients(op, NodeDef(),
                                               {InputSpec::Float({2, 3, 4}),
@@ -95,7 +95,7 @@ TEST(OpsGradientTest, AddAndMulSameShape) {
 }
 
 TEST(OpsGradientTest, AddAndMulBroadcast) {
-  for (const char* op : {"Add", "Mul"}) {
+  for (const char* op : {"Add", "Sub", "Mul"}) {
     SCOPED_TRACE(op);
     EXPECT_TRUE(GradientsMatch(
         CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3, 4}), InputSpec::Float({4})}),
@@ -120,7 +120,7 @@ TEST(OpsGradientTest, AddAndMulBroadcast) {
 }
 
 TEST(OpsGradientTest, AddAndMulStepMode) {
-  for (const char* op : {"Add", "Mul"}) {
+  for (const char* op : {"Add", "Sub", "Mul"}) {
     SCOPED_TRACE(op);
     EXPECT_TRUE(GradientsMatch(
         CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3}), InputSpec::Float({2, 3})},
