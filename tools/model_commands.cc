@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "graph/cost_model.h"
+#include "graph/dot_export.h"
 #include "runtime/session.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -148,7 +149,24 @@ int RunInspect(const std::vector<std::string>& args) {
   }
   const SymbolBindings bindings = DefaultBindings(g, *flags);
 
-  // DOT_EXPORT_PLACEHOLDER
+  if (flags->Has("dot")) {
+    std::string dot;
+    if (flags->Has("unrolled")) {
+      auto d = UnrolledDot(g, *flags->GetInt("unrolled", 1));
+      if (!d.ok()) return Fail("inspect", d.status());
+      dot = *std::move(d);
+    } else {
+      dot = RolledDot(g);
+    }
+    std::ofstream f(flags->Get("dot"));
+    f << dot;
+    f.close();
+    if (!f) {
+      return Fail("inspect", absl::InvalidArgumentError(
+                                 absl::StrCat(flags->Get("dot"), ": cannot write")));
+    }
+    std::cout << "wrote " << flags->Get("dot") << "\n";
+  }
   std::cout << absl::StrFormat("model '%s' for T=%d, N=%d\n\n", g.model().name(),
                                bindings.at("T"), bindings.at("N"));
   std::cout << "parameters:\n";
