@@ -38,6 +38,15 @@ class RecurrentKernel : public OpKernel {
 
   absl::Status Forward(KernelContext& ctx) override;
   absl::Status Backward(KernelContext& ctx) override;
+  int64_t internal_bytes() const override {
+    int64_t bytes = 0;
+    for (const auto& layer : stack_) bytes += layer->internal_bytes();
+    for (const auto* list : {&hidden_, &hidden_grad_}) {
+      for (const auto& v : *list) bytes += static_cast<int64_t>(v.size() * sizeof(float));
+    }
+    for (const auto* v : {&dx_, &dh0_, &dc0_}) bytes += static_cast<int64_t>(v->size() * sizeof(float));
+    return bytes;
+  }
 
  private:
   RecurrentKernel() = default;

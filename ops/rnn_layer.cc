@@ -412,4 +412,18 @@ absl::Status RnnLayer::Backward(const float* dy, const float* dh_n, const float*
   return absl::OkStatus();
 }
 
+int64_t RnnLayer::internal_bytes() const {
+  int64_t bytes = 0;
+  for (const dnnl::memory* m :
+       {&fwd_wl_, &fwd_wi_, &bias_, &bwd_wl_, &bwd_wi_, &bwd_bias_, &diff_wl_, &diff_wi_,
+        &diff_bias_, &workspace_, &fwd_scratch_, &bwd_scratch_}) {
+    if (*m) bytes += static_cast<int64_t>(m->get_desc().get_size());
+  }
+  for (const std::vector<float>* v :
+       {&zeros_state_, &zeros_dy_, &own_h_n_, &own_c_n_, &own_dh0_, &own_dc0_, &own_dx_}) {
+    bytes += static_cast<int64_t>(v->size() * sizeof(float));
+  }
+  return bytes;
+}
+
 }  // namespace rnnflow

@@ -96,6 +96,10 @@ class RnnLayer {
                         float* dx, float* dh0, float* dc0,
                         const RnnDirGrads* grads);
 
+  // Bytes this layer allocated: workspace, scratchpads, weights in the
+  // primitives' layouts, their gradients and internal buffers.
+  int64_t internal_bytes() const;
+
  private:
   // A primitive with its argument list, run through the C API so that a call
   // builds no containers.

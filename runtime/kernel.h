@@ -77,6 +77,10 @@ class OpKernel {
   virtual absl::Status Forward(KernelContext& ctx) = 0;
   // Called after Forward of the same chunk, with outputs still intact.
   virtual absl::Status Backward(KernelContext& ctx) = 0;
+  // Bytes the kernel allocated for itself when it was created (oneDNN
+  // workspaces, scratchpads, weight layouts, internal buffers), so the memory
+  // plan can state the whole peak before the first step.
+  virtual int64_t internal_bytes() const { return 0; }
 };
 
 using KernelFactory =

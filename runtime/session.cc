@@ -261,6 +261,7 @@ absl::Status Session::CreateKernels() {
       step->ctx.output_grads.push_back(view(g));
     }
     RF_ASSIGN_OR_RETURN(step->kernel, KernelRegistry::Global().Create(init));
+    memory_.kernels += step->kernel->internal_bytes();
     steps_.push_back(std::move(step));
   }
   return absl::OkStatus();

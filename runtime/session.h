@@ -29,7 +29,8 @@ struct MemoryPlanStats {
   int64_t gradients = 0;    // gradients of every tensor that needs one
   int64_t parameters = 0;   // parameter values (and their gradients above)
   int64_t carried = 0;      // states carried across chunks
-  int64_t total() const { return activations + gradients + parameters + carried; }
+  int64_t kernels = 0;      // kernels' own memory (oneDNN workspaces, ...)
+  int64_t total() const { return activations + gradients + parameters + carried + kernels; }
 };
 
 class Session {

@@ -159,6 +159,13 @@ TEST(OpsGradientTest, Softmax) {
       CheckGradients("Softmax", NodeDef(), {InputSpec::Float({2, 4})}, StepMode()), kTol));
 }
 
+TEST(OpsGradientTest, ReverseTime) {
+  auto r = CheckGradients("ReverseTime", NodeDef(), {InputSpec::Float({4, 2, 3})});
+  EXPECT_TRUE(GradientsMatch(r, kTol));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output_shapes[0], (Shape{4, 2, 3}));
+}
+
 TEST(OpsGradientTest, Concat) {
   EXPECT_TRUE(GradientsMatch(CheckGradients("Concat", NodeDef(),
                                             {InputSpec::Float({2, 3}),

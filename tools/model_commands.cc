@@ -190,9 +190,10 @@ int RunInspect(const std::vector<std::string>& args) {
   if (!session.ok()) return Fail("inspect", session.status());
   const MemoryPlanStats& m = (*session)->memory();
   std::cout << absl::StrFormat(
-      "planned memory: %s (activations %s, gradients %s, parameters %s, carried state %s)\n",
+      "planned peak memory: %s (activations %s, gradients %s, parameters %s, carried state "
+      "%s, kernel workspaces %s)\n",
       HumanBytes(m.total()), HumanBytes(m.activations), HumanBytes(m.gradients),
-      HumanBytes(m.parameters), HumanBytes(m.carried));
+      HumanBytes(m.parameters), HumanBytes(m.carried), HumanBytes(m.kernels));
   return 0;
 }
 
