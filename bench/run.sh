@@ -90,8 +90,8 @@ print(json.dumps(r))' "$line" "$system" "$rep" "$busy" "$(uptime)" >> "$RESULTS"
   echo "# git: $(git -C "$ROOT" rev-parse --short HEAD)"
 } | tee "$LOG"
 
-for threads in $THREADS; do
-  for rep in $(seq 1 "$REPS"); do
+for rep in $(seq 1 "$REPS"); do
+  for threads in $THREADS; do
     for c in $CONFIGS; do
       T=${T_OF[$c]}
       N=${N_OF[$c]}

@@ -82,6 +82,23 @@ def main():
             print(f"| {config} | {rf_tok:,.0f} | {pt_tok:,.0f} | {rf_tok / pt_tok:.2f}x "
                   f"| {len(rf)}+{len(pt)} |")
         print()
+        print("Quiet steps only (per run, the median of the steps during which other processes"
+              " kept < 0.25 CPUs busy, runs with >= 3 such steps; both scripts record this):\n")
+        print("| config | rnnflow tokens/s | PyTorch tokens/s | ratio | runs |")
+        print("| --- | --- | --- | --- | --- |")
+        for config in sorted({k[1] for k in by if k[0] == threads}):
+            rf = [r["N"] * r["T"] / (r["step_ms_quiet_median"] / 1e3)
+                  for r in by.get((threads, config, "rnnflow"), [])
+                  if r.get("n_quiet_steps", 0) >= 3]
+            pt = [r["batch"] * r["seq"] / r["step_s_quiet_median"]
+                  for r in by.get((threads, config, "pytorch"), [])
+                  if (r.get("n_quiet_steps") or 0) >= 3]
+            if not rf or not pt:
+                print(f"| {config} | - | - | - | {len(rf)}+{len(pt)} |")
+                continue
+            print(f"| {config} | {med(rf):,.0f} | {med(pt):,.0f} | {med(rf) / med(pt):.2f}x "
+                  f"| {len(rf)}+{len(pt)} |")
+        print()
         print("| config | rnnflow step ms (fwd / bwd / optimizer) |")
         print("| --- | --- |")
         for config in sorted({k[1] for k in by if k[0] == threads}):

@@ -220,6 +220,12 @@ absl::Status Run(const Flags& flags) {
   if (!std::isfinite(loss)) return absl::InternalError("the loss is not finite");
 
   const double step_s = Median(times);
+  // Steps during which other processes kept < 0.25 CPUs busy (the same
+  // threshold as torch_rnn_bench.py's step_s_quiet_median).
+  std::vector<double> quiet;
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (others[i] < 0.25) quiet.push_back(times[i]);
+  }
   const double gflop = flops.training_step() * 1e-9;
   const double gflops = gflop / step_s;
   std::string json = absl::StrFormat(
@@ -229,13 +235,15 @@ absl::Status Run(const Flags& flags) {
       "\"tokens_per_s\": %.1f, \"samples_per_s\": %.2f, \"gflop_per_step\": %.4f, "
       "\"gflops\": %.1f, \"gemm_peak_gflops\": %.1f, \"pct_of_gemm_peak\": %.1f, "
       "\"cpu_util\": %.2f, \"others_busy_cpus\": %.2f, \"others_busy_step_median\": %.2f, "
-      "\"loss_first\": %.4f, \"loss_last\": %.4f, \"param_count\": %d}",
+      "\"n_quiet_steps\": %d, \"step_ms_quiet_median\": %.3f, "
+      "\"loss_first\": %.6f, \"loss_last\": %.6f, \"param_count\": %d}",
       flags.config.empty() ? graph.model().name() : flags.config, flags.model, T, N,
       flags.threads, omp_get_max_threads(), static_cast<int>(times.size()), step_s * 1e3,
       *std::min_element(times.begin(), times.end()) * 1e3, wall / times.size() * 1e3,
       Median(fwds) * 1e3, Median(bwds) * 1e3, Median(opts) * 1e3, T * N / step_s, N / step_s,
       gflop, gflops, gemm_peak, gemm_peak > 0 ? 100.0 * gflops / gemm_peak : 0.0, cpu / wall,
-      std::max(0.0, (s1.busy - s0.busy) / hz - cpu) / wall, Median(others), first_loss, loss,
+      std::max(0.0, (s1.busy - s0.busy) / hz - cpu) / wall, Median(others),
+      static_cast<int>(quiet.size()), quiet.empty() ? 0.0 : Median(quiet) * 1e3, first_loss, loss,
       graph.NumParameters());
   std::printf("RESULT %s\n", json.c_str());
   std::fflush(stdout);
