@@ -79,6 +79,15 @@ class GraphBuilderImpl {
     return Error(loc.known() ? loc : src().Node(n), absl::StrCat(NodeLabel(n), message));
   }
 
+  // "x", or "values[2]" for the variadic last input.
+  static std::string SchemaInputName(const std::vector<ArgSpec>& specs, int k) {
+    const int last = static_cast<int>(specs.size()) - 1;
+    if (last >= 0 && k >= last && specs[last].variadic) {
+      return absl::StrCat(specs[last].name, "[", k - last, "]");
+    }
+    return k <= last ? specs[k].name : absl::StrCat("#", k);
+  }
+
   static bool ValidName(const std::string& name) {
     if (name.empty()) return false;
     for (char c : name) {
@@ -96,10 +105,13 @@ class GraphBuilderImpl {
                                      "' is invalid: use letters, digits, '_', '/', "
                                      "'.' or '-'"));
     }
-    auto [it, inserted] = owners_.emplace(name, std::string(what));
+    auto [it, inserted] = owners_.emplace(name, std::make_pair(std::string(what), loc));
     if (!inserted) {
+      const SourceLocation first = it->second.second;
       return Error(loc, absl::StrCat("duplicate name '", name, "': already used by a ",
-                                     it->second));
+                                     it->second.first,
+                                     first.known() ? absl::StrCat(" (line ", first.line, ")")
+                                                   : std::string()));
     }
     return absl::OkStatus();
   }
@@ -125,6 +137,7 @@ class GraphBuilderImpl {
     for (int k = 0; k < dims.size(); ++k) {
       SourceLocation loc = es && k < static_cast<int>(es->dims.size()) ? es->dims[k]
                                                                        : SourceLocation{};
+      if (!loc.known() && es != nullptr) loc = es->entry;
       const std::string& d = dims[k];
       int64_t v = 0;
       if (absl::SimpleAtoi(d, &v)) {
@@ -188,11 +201,15 @@ class GraphBuilderImpl {
       if (p.shape_size() == 0) {
         return Error(loc, absl::StrCat("parameter '", p.name(), "' has no shape"));
       }
-      for (int64_t d : p.shape()) {
-        if (d <= 0) {
-          return Error(loc, absl::StrCat("parameter '", p.name(),
-                                         "': every dimension must be positive; got [",
-                                         absl::StrJoin(p.shape(), ","), "]"));
+      for (int k = 0; k < p.shape_size(); ++k) {
+        if (p.shape(k) <= 0) {
+          const EntrySource* es = EntryAt(g_.source_.params(), i);
+          const SourceLocation at =
+              es && k < static_cast<int>(es->dims.size()) && es->dims[k].known() ? es->dims[k]
+                                                                                 : loc;
+          return Error(at, absl::StrCat("parameter '", p.name(), "': dimension ", k,
+                                        " must be positive; got [",
+                                        absl::StrJoin(p.shape(), ","), "]"));
         }
       }
       if (!KnownInit(p.init().kind())) {
@@ -382,7 +399,9 @@ class GraphBuilderImpl {
       for (int k = 0; k < given; ++k) {
         if (node.input(k).empty()) {
           if (static_cast<size_t>(k) < specs.size() && specs[k].optional) continue;
-          return NodeError(n, src().NodeInput(n, k), absl::StrCat("input ", k, " is empty"));
+          return NodeError(n, src().NodeInput(n, k),
+                           absl::StrCat("input ", k, " ('", SchemaInputName(specs, k),
+                                        "') is empty; only optional inputs may be left empty"));
         }
         RF_ASSIGN_OR_RETURN(
             info.inputs[k],
@@ -581,19 +600,22 @@ class GraphBuilderImpl {
       if (info.schema->shape_fn()) {
         absl::Status s = info.schema->shape_fn()(ctx);
         if (!s.ok()) {
-          // Point at the input the message names, when it names one.
+          // Point at the input or attribute the message names first
+          // ("input 'b' has shape ..., which must equal ... input 'a'").
           SourceLocation loc = src().Node(n);
-          for (size_t k = 0; k < info.inputs.size(); ++k) {
-            if (absl::StrContains(s.message(), absl::StrCat("input '", ctx.input_name(k), "'"))) {
-              loc = src().NodeInput(n, static_cast<int>(k));
-              break;
+          size_t first = absl::string_view::npos;
+          auto consider = [&](const std::string& mention, SourceLocation at) {
+            const size_t pos = absl::string_view(s.message()).find(mention);
+            if (pos < first) {
+              first = pos;
+              loc = at;
             }
+          };
+          for (int k = 0; k < info.num_declared_inputs; ++k) {
+            consider(absl::StrCat("input '", ctx.input_name(k), "'"), src().NodeInput(n, k));
           }
           for (const AttrSpec& a : info.schema->attrs()) {
-            if (absl::StrContains(s.message(), absl::StrCat("attribute '", a.name, "'"))) {
-              loc = src().NodeAttr(n, a.name);
-              break;
-            }
+            consider(absl::StrCat("attribute '", a.name, "'"), src().NodeAttr(n, a.name));
           }
           return NodeError(n, loc, s.message());
         }
@@ -672,7 +694,12 @@ class GraphBuilderImpl {
       return Error(src().Loss(),
                    absl::StrCat("loss '", model().loss(),
                                 "' must be the scalar output of a loss op; got ",
-                                p < 0 ? "a non-node tensor"
+                                p < 0 ? absl::StrCat(t.source == TensorSource::kGraphInput
+                                                         ? "graph input '"
+                                                         : t.source == TensorSource::kParam
+                                                               ? "parameter '"
+                                                               : "state '",
+                                                     t.name, "'")
                                       : absl::StrCat("op ", g_.nodes_[p].def->op(), " with shape ",
                                                      ShapeToString(t.StackedShape()))));
     }
@@ -683,8 +710,14 @@ class GraphBuilderImpl {
     if (!model().has_training()) return absl::OkStatus();
     const TrainingDef& tr = model().training();
     SourceLocation loc = src().Training();
-    if (tr.truncation_steps() < 0 || tr.streams_per_worker() < 0 || tr.steps() < 0) {
-      return Error(loc, "training: truncation_steps, streams_per_worker and steps must be >= 0");
+    for (const auto& [field, value] :
+         {std::make_pair("truncation_steps", tr.truncation_steps()),
+          std::make_pair("streams_per_worker", tr.streams_per_worker()),
+          std::make_pair("steps", tr.steps())}) {
+      if (value < 0) {
+        return Error(loc, absl::StrCat("training: ", field, " must be >= 0 (0 means the "
+                                       "default); got ", value));
+      }
     }
     if (tr.clip_global_norm() < 0) {
       return Error(loc, "training: clip_global_norm must be >= 0 (0 disables clipping)");
@@ -828,7 +861,8 @@ class GraphBuilderImpl {
   Graph g_;
   std::vector<int> topo_;
   std::vector<int> group_;  // recurrence group of each node, -1 if none
-  absl::flat_hash_map<std::string, std::string> owners_;
+  // Who owns each name, and where.
+  absl::flat_hash_map<std::string, std::pair<std::string, SourceLocation>> owners_;
 };
 
 absl::StatusOr<Graph> Graph::Build(const ModelDef& model, const SourceMap& source,
