@@ -318,6 +318,18 @@ node {
 )pb",
      "model.pbtxt:6:3: node 'enc' (LSTM): input 'x' must have rank 3 [T,N,C]; got "
      "[N,C=128]"},
+    {"LstmRankErrorKnownBatch",
+     R"pb(name: "m"
+input { name: "x" dtype: FLOAT32 dim: ["32", "128"] }
+node {
+  name: "enc"
+  op: "LSTM"
+  attr { key: "hidden" value { i: 16 } }
+  input: "x"
+}
+)pb",
+     "model.pbtxt:7:3: node 'enc' (LSTM): input 'x' must have rank 3 [T,N,C]; got "
+     "[N=32,C=128]"},
     {"MissingLoss",
      R"pb(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
