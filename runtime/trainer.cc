@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,25 @@ namespace {
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// SplitMix64: the initial RNG word of a run derived from its seed.
+uint64_t MixSeed(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// True when `path` exists, is not empty and does not end with a newline
+// (a metrics line cut short by a killed run).
+bool EndsWithPartialLine(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in || in.tellg() <= 0) return false;
+  in.seekg(-1, std::ios::end);
+  char last = '\n';
+  in.get(last);
+  return last != '\n';
 }
 
 }  // namespace
@@ -75,6 +95,133 @@ absl::Status Trainer::Init() {
   if (options_.valid_fraction > 0) {
     auto valid = TokenStreams::OpenBytesRange(options_.data_path, split, 1.0, N_, T_);
     if (valid.ok()) valid_ = *std::move(valid);
+  }
+  rng_state_ = MixSeed(seed_);
+  if (options_.resume) {
+    if (options_.checkpoint_dir.empty()) {
+      return absl::InvalidArgumentError("resuming needs a checkpoint directory");
+    }
+    RF_RETURN_IF_ERROR(ResumeFromDirectory());
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Trainer::OptimizerStateNames() const {
+  std::vector<std::string> names;
+  for (const ParamInfo& p : graph_.params()) {
+    for (const std::string& slot : optimizer_->slot_names()) {
+      names.push_back(absl::StrCat(p.name, "/", slot));
+    }
+  }
+  return names;
+}
+
+CheckpointData Trainer::MakeCheckpoint() const {
+  CheckpointData c;
+  c.model_hash = ModelHash(graph_.model());
+  c.model_name = graph_.model().name();
+  c.step = step_;
+  c.optimizer_step = optimizer_->step();
+  c.schedule_step = optimizer_->step();  // Optimizer::LearningRate reads step()
+  c.total_steps = total_steps_;
+  c.truncation_steps = T_;
+  c.num_streams = N_;
+  c.stream_length = train_->stream_length();
+  c.stream_position = train_->position();
+  c.seed = seed_;
+  c.rng_state = rng_state_;
+  std::vector<std::string> param_names;
+  for (const ParamInfo& p : graph_.params()) param_names.push_back(p.name);
+  c.params = SnapshotTensors(param_names, session_->params());
+  c.optimizer = SnapshotTensors(OptimizerStateNames(), optimizer_->StateTensors());
+  c.carried = SnapshotTensors(session_->carried_state_names(), session_->carried_states());
+  return c;
+}
+
+absl::Status Trainer::SaveCheckpoint() {
+  if (options_.checkpoint_dir.empty()) {
+    return absl::FailedPreconditionError("no checkpoint directory");
+  }
+  absl::Status status = rnnflow::SaveCheckpoint(options_.checkpoint_dir, MakeCheckpoint(),
+                                                options_.keep_checkpoints);
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("cannot write the checkpoint of step ",
+                                                    step_, ": ", status.message()));
+  }
+  auto files = ListCheckpoints(options_.checkpoint_dir);
+  last_checkpoint_ = files.ok() && !files->empty() ? files->back() : options_.checkpoint_dir;
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Restore(const CheckpointData& c) {
+  const std::string& path = c.path.empty() ? std::string("checkpoint") : c.path;
+  if (c.truncation_steps != T_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": written with truncation_steps (T) ", c.truncation_steps, "; this run uses ", T_,
+        " (pass --truncation-steps ", c.truncation_steps, " to continue it exactly)"));
+  }
+  if (c.num_streams != N_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": written with ", c.num_streams, " streams per worker; this run uses ", N_,
+        " (pass --streams-per-worker ", c.num_streams, " to continue it)"));
+  }
+  if (c.stream_length != train_->stream_length() || c.stream_position < 0 ||
+      c.stream_position > c.stream_length) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": written for streams of ", c.stream_length, " tokens (position ",
+        c.stream_position, "); this corpus split gives ", train_->stream_length(),
+        ": resume with the same --data and --valid-fraction"));
+  }
+  if (c.step < 0 || c.optimizer_step < 0) {
+    return absl::DataLossError(absl::StrCat(path, ": negative step ", c.step));
+  }
+  std::vector<std::string> param_names;
+  for (const ParamInfo& p : graph_.params()) param_names.push_back(p.name);
+  RF_RETURN_IF_ERROR(
+      RestoreCheckpointTensors(path, "parameter", c.params, param_names, session_->params()));
+  RF_RETURN_IF_ERROR(RestoreCheckpointTensors(path, "optimizer state", c.optimizer,
+                                              OptimizerStateNames(),
+                                              optimizer_->StateTensors()));
+  RF_RETURN_IF_ERROR(RestoreCheckpointTensors(path, "carried state", c.carried,
+                                              session_->carried_state_names(),
+                                              session_->carried_states()));
+  const uint64_t hash = ModelHash(graph_.model());
+  if (c.model_hash != hash) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: written for a different model ('%s', hash %016x); this model is '%s' (hash %016x). "
+        "Parameter names and shapes agree, but nodes or attributes differ",
+        path, c.model_name, c.model_hash, graph_.model().name(), hash));
+  }
+  if (options_.seed >= 0 && static_cast<uint64_t>(options_.seed) != c.seed && options_.log) {
+    *options_.log << absl::StrFormat("note: --seed %d ignored; the checkpoint's seed %d is kept\n",
+                                     options_.seed, c.seed);
+  }
+  step_ = c.step;
+  optimizer_->set_step(c.optimizer_step);
+  train_->set_position(c.stream_position);
+  seed_ = c.seed;
+  rng_state_ = c.rng_state;
+  last_checkpoint_ = c.path;
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::ResumeFromDirectory() {
+  std::vector<std::string> warnings;
+  absl::StatusOr<CheckpointData> c = LoadLatestCheckpoint(options_.checkpoint_dir, &warnings);
+  if (options_.log) {
+    for (const std::string& w : warnings) *options_.log << "warning: " << w << "\n";
+  }
+  if (absl::IsNotFound(c.status())) {
+    if (options_.log) {
+      *options_.log << "no checkpoint in " << options_.checkpoint_dir
+                    << "; starting from step 0\n";
+    }
+    return absl::OkStatus();
+  }
+  RF_RETURN_IF_ERROR(c.status());
+  RF_RETURN_IF_ERROR(Restore(*c));
+  if (options_.log) {
+    *options_.log << absl::StrFormat("resumed from %s at step %d\n", c->path, step_);
   }
   return absl::OkStatus();
 }
@@ -141,13 +288,16 @@ absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
 
 absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
   std::ostream* log = options_.log;
+  interrupted_ = false;
   std::ofstream metrics;
   if (!options_.metrics_path.empty()) {
+    const bool partial = EndsWithPartialLine(options_.metrics_path);
     metrics.open(options_.metrics_path, std::ios::app);
     if (!metrics) {
       return absl::InvalidArgumentError(
           absl::StrCat(options_.metrics_path, ": cannot open for appending"));
     }
+    if (partial) metrics << "\n";  // a killed run's last line stays unparsable alone
   }
   if (log) {
     *log << absl::StrFormat(
@@ -156,24 +306,41 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
         graph_.model().name(), graph_.NumParameters(), T_, N_, T_ * N_, total_steps_,
         omp_get_max_threads());
   }
+  const bool checkpointing = !options_.checkpoint_dir.empty();
+  int64_t saved_step = last_checkpoint_.empty() ? -1 : step_;
+  auto save = [&]() -> absl::Status {
+    if (!checkpointing || saved_step == step_) return absl::OkStatus();
+    RF_RETURN_IF_ERROR(SaveCheckpoint());
+    saved_step = step_;
+    if (log) *log << absl::StrFormat("checkpoint of step %d: %s\n", step_, last_checkpoint_);
+    return absl::OkStatus();
+  };
   std::vector<StepResult> results;
   double window_seconds = 0;
   int64_t window_steps = 0;
+  const int64_t first_step = step_;
   const double start = Now();
-  for (int64_t s = 0; s < total_steps_; ++s) {
+  while (step_ < total_steps_) {
+    if (options_.stop_requested && options_.stop_requested()) {
+      interrupted_ = true;
+      break;
+    }
     RF_ASSIGN_OR_RETURN(StepResult r, Step());
     results.push_back(r);
     window_seconds += r.seconds;
     ++window_steps;
     if (metrics.is_open()) {
+      // %.9g round-trips a float, so runs can be compared exactly.
       metrics << absl::StrFormat(
-          "{\"step\": %d, \"loss\": %.6f, \"grad_norm\": %.6f, \"lr\": %g, \"seconds\": %.6f}\n",
+          "{\"step\": %d, \"loss\": %.9g, \"grad_norm\": %.9g, \"lr\": %.9g, \"seconds\": "
+          "%.6f}\n",
           r.step, r.loss, r.grad_norm, r.learning_rate, r.seconds);
+      metrics.flush();
     }
-    const bool last = s + 1 == total_steps_;
-    if (log && (r.step % options_.log_every == 0 || last || r.step == 1)) {
+    const bool last = r.step == total_steps_;
+    if (log && (r.step % options_.log_every == 0 || last || r.step == first_step + 1)) {
       const double tps = window_steps * T_ * N_ / std::max(window_seconds, 1e-9);
-      const double eta = (total_steps_ - r.step) * (Now() - start) / r.step;
+      const double eta = (total_steps_ - r.step) * (Now() - start) / (r.step - first_step);
       *log << absl::StrFormat("step %6d/%d  loss %.4f  tokens/s %.0f  lr %.3g  eta %.0fs\n",
                               r.step, total_steps_, r.loss, tps, r.learning_rate, eta);
       log->flush();
@@ -190,10 +357,21 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       }
       if (metrics.is_open()) {
         metrics << absl::StrFormat(
-            "{\"step\": %d, \"valid_loss\": %.6f, \"valid_bits_per_token\": %.6f}\n", r.step,
+            "{\"step\": %d, \"valid_loss\": %.9g, \"valid_bits_per_token\": %.9g}\n", r.step,
             vloss, vloss / std::log(2.0));
+        metrics.flush();
       }
     }
+    if (options_.checkpoint_every > 0 && r.step % options_.checkpoint_every == 0) {
+      RF_RETURN_IF_ERROR(save());
+    }
+  }
+  RF_RETURN_IF_ERROR(save());
+  if (log && interrupted_) {
+    *log << absl::StrFormat("stopped at step %d of %d", step_, total_steps_);
+    if (checkpointing) *log << "; continue with --resume";
+    *log << "\n";
+    log->flush();
   }
   return results;
 }

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "graph/graph.h"
 #include "ops/optimizer.h"
+#include "runtime/checkpoint.h"
 #include "runtime/session.h"
 #include "runtime/token_streams.h"
 
@@ -33,6 +34,21 @@ struct TrainerOptions {
   int64_t valid_chunks = 20;    // chunks per validation pass
   std::string metrics_path;     // JSON lines, appended
   std::ostream* log = nullptr;  // progress lines
+
+  // Checkpoints (runtime/checkpoint.h). With a directory, Run() writes one
+  // every `checkpoint_every` steps (0: none along the way), after the last
+  // step, and when `stop_requested` returns true; only the newest
+  // `keep_checkpoints` are kept (0: all).
+  std::string checkpoint_dir;
+  int64_t checkpoint_every = 100;
+  int keep_checkpoints = 3;
+  // Continue from the newest valid checkpoint in checkpoint_dir. When the
+  // directory holds none, training starts from step 0 (so one command line
+  // serves both the first start and every restart of a preemptible job).
+  bool resume = false;
+  // Polled between steps (e.g. set by a SIGINT handler): Run() then writes a
+  // checkpoint (when checkpoint_dir is set) and returns early.
+  std::function<bool()> stop_requested;
 };
 
 struct StepResult {
@@ -58,13 +74,32 @@ class Trainer {
   // Mean loss per token over `chunks` chunks of the validation split,
   // without updating anything; carried states are saved and restored.
   absl::StatusOr<float> Validate(int64_t chunks);
-  // Runs total_steps() steps, logging progress and metrics.
+  // Runs the steps from step() to total_steps(), logging progress and
+  // metrics and writing checkpoints.
   absl::StatusOr<std::vector<StepResult>> Run();
+
+  // Optimizer steps completed (restored by a resume).
+  int64_t step() const { return step_; }
+  // Whether the last Run() stopped early because stop_requested said so.
+  bool interrupted() const { return interrupted_; }
+  // The path of the last checkpoint written or resumed from ("" if none).
+  const std::string& last_checkpoint() const { return last_checkpoint_; }
+
+  // Everything needed to continue this run exactly.
+  CheckpointData MakeCheckpoint() const;
+  // Writes MakeCheckpoint() into options.checkpoint_dir.
+  absl::Status SaveCheckpoint();
+  // Restores a checkpoint of this model (same parameters, optimizer slots,
+  // carried states, T, N and corpus split). Errors name the file and the
+  // mismatch; nothing is partially restored on a metadata mismatch.
+  absl::Status Restore(const CheckpointData& checkpoint);
 
  private:
   Trainer(const Graph& graph, const TrainerOptions& options) : graph_(graph), options_(options) {}
   absl::Status Init();
   absl::Status Feed(TokenStreams& streams, bool* new_epoch);
+  absl::Status ResumeFromDirectory();
+  std::vector<std::string> OptimizerStateNames() const;
 
   const Graph& graph_;
   TrainerOptions options_;
@@ -75,6 +110,9 @@ class Trainer {
   std::unique_ptr<TokenStreams> train_, valid_;
   int tokens_input_ = -1, targets_input_ = -1;
   int64_t step_ = 0;
+  uint64_t rng_state_ = 0;  // reserved for dropout / sampling; checkpointed
+  bool interrupted_ = false;
+  std::string last_checkpoint_;
 };
 
 }  // namespace rnnflow

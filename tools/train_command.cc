@@ -1,11 +1,34 @@
+#include <signal.h>
+
+#include <csignal>
 #include <iostream>
 
+#include "runtime/trainer.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/load.h"
-#include "runtime/trainer.h"
 
 namespace rnnflow {
+namespace {
+
+// The signal that asked training to stop (SIGINT or SIGTERM), 0 if none.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+void OnStopSignal(int signo) { g_stop_signal = signo; }
+
+// SIGINT (Ctrl-C) and SIGTERM stop training between two steps; the trainer
+// then writes a checkpoint. SA_RESETHAND restores the default action, so a
+// second Ctrl-C kills the process at once.
+void InstallStopHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace
 
 int RunTrain(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
@@ -20,12 +43,21 @@ int RunTrain(const std::vector<std::string>& args) {
       {"valid-every", "N", "validate every N steps (default: at the end)"},
       {"log-every", "N", "progress line every N steps (default 10)"},
       {"metrics", "FILE", "append one JSON object per step"},
+      {"checkpoint-dir", "DIR", "write checkpoints (ckpt-<step>.rfck) into DIR"},
+      {"checkpoint-every", "N", "checkpoint every N steps (default 100; 0: only at the end)"},
+      {"keep-checkpoints", "K", "keep the newest K checkpoints (default 3; 0: all)"},
+      {"resume", "", "continue from the newest valid checkpoint in --checkpoint-dir (starts at "
+                     "step 0 when there is none)"},
   };
   const std::string usage =
       Usage("train", "MODEL.pbtxt --data CORPUS [flags]",
             "Trains MODEL on CORPUS with truncated backpropagation through time: the corpus is\n"
             "cut into N contiguous streams, each step takes T tokens of every stream, and the\n"
-            "hidden state is carried (detached) from one chunk to the next.",
+            "hidden state is carried (detached) from one chunk to the next.\n\n"
+            "With --checkpoint-dir, Ctrl-C (SIGINT) or SIGTERM stops after the current step,\n"
+            "writes a checkpoint and exits with status 130 (SIGINT) or 143 (SIGTERM); a second\n"
+            "Ctrl-C kills at once. `--resume` continues exactly: the same losses, step for step,\n"
+            "as a run that was never stopped (same flags, one thread).",
             specs);
   auto flags = ParseFlags(args, specs);
   if (!flags.ok()) return Fail("train", flags.status(), 2);
@@ -60,6 +92,16 @@ int RunTrain(const std::vector<std::string>& args) {
   options.threads = static_cast<int>(get_int("threads", 0));
   options.valid_every = get_int("valid-every", 0);
   options.log_every = std::max<int64_t>(1, get_int("log-every", 10));
+  options.checkpoint_dir = flags->Get("checkpoint-dir");
+  options.checkpoint_every = get_int("checkpoint-every", 100);
+  options.keep_checkpoints = static_cast<int>(get_int("keep-checkpoints", 3));
+  options.resume = flags->Has("resume") && flags->Get("resume") != "false";
+  if (status.ok() && (options.checkpoint_every < 0 || options.keep_checkpoints < 0)) {
+    status = absl::InvalidArgumentError("--checkpoint-every and --keep-checkpoints must be >= 0");
+  }
+  if (status.ok() && options.resume && options.checkpoint_dir.empty()) {
+    status = absl::InvalidArgumentError("--resume needs --checkpoint-dir DIR");
+  }
   auto lr = flags->GetDouble("lr", -1);
   auto vf = flags->GetDouble("valid-fraction", 0.1);
   if (!lr.ok()) status = lr.status();
@@ -68,10 +110,15 @@ int RunTrain(const std::vector<std::string>& args) {
   options.learning_rate = static_cast<float>(*lr);
   options.valid_fraction = *vf;
 
+  if (!options.checkpoint_dir.empty()) {
+    options.stop_requested = [] { return g_stop_signal != 0; };
+    InstallStopHandlers();
+  }
   auto trainer = Trainer::Create((*model)->graph, options);
   if (!trainer.ok()) return Fail("train", trainer.status());
   auto results = (*trainer)->Run();
   if (!results.ok()) return Fail("train", results.status());
+  if ((*trainer)->interrupted()) return 128 + static_cast<int>(g_stop_signal);
   return 0;
 }
 
