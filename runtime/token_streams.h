@@ -3,6 +3,23 @@
 // (the next tokens). Stream c covers [c * L, (c + 1) * L) of the corpus,
 // L = (size - 1) / C, so consecutive chunks of a column continue each other
 // and the carried hidden state stays meaningful.
+//
+// Two sources: a raw file whose bytes are the tokens (vocabulary 256), or a
+// split of a directory written by `rnnflow prepare text` (runtime/corpus.h),
+// whose `.tok` files have the format below.
+//
+// Token file (`train.tok`, `valid.tok`, `test.tok`), little-endian:
+//
+//   offset  size  field
+//   0       8     magic "RNFTOKEN"
+//   8       4     version (kTokenFileVersion = 1)
+//   12      4     token width in bytes: 1 (vocabulary <= 256), 2 (<= 65536), 4
+//   16      8     token count
+//   24      4     vocabulary size (every id is < this)
+//   28      4     reserved, 0
+//   32            count tokens, unsigned integers of the given width
+//
+// The file size is exactly 32 + count * width.
 #ifndef RNNFLOW_RUNTIME_TOKEN_STREAMS_H_
 #define RNNFLOW_RUNTIME_TOKEN_STREAMS_H_
 
@@ -32,6 +49,38 @@ class MappedFile {
   int64_t size_ = 0;
 };
 
+inline constexpr char kTokenFileMagic[8] = {'R', 'N', 'F', 'T', 'O', 'K', 'E', 'N'};
+inline constexpr uint32_t kTokenFileVersion = 1;
+
+struct TokenFileHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t token_width;
+  uint64_t count;
+  uint32_t vocab_size;
+  uint32_t reserved;
+};
+static_assert(sizeof(TokenFileHeader) == 32, "the token file header is 32 bytes");
+
+// A mapped, validated `.tok` file.
+class TokenFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<TokenFile>> Open(const std::string& path);
+  int width() const { return width_; }
+  int64_t size() const { return count_; }
+  int64_t vocab_size() const { return vocab_size_; }
+  const uint8_t* data() const { return data_; }
+  // Token i (0 <= i < size()).
+  uint32_t at(int64_t i) const;
+  std::unique_ptr<MappedFile> Release() { return std::move(file_); }
+
+ private:
+  std::unique_ptr<MappedFile> file_;
+  const uint8_t* data_ = nullptr;
+  int width_ = 1;
+  int64_t count_ = 0, vocab_size_ = 0;
+};
+
 class TokenStreams {
  public:
   // Byte-level tokens (vocabulary 256) of a raw text file.
@@ -42,10 +91,18 @@ class TokenStreams {
   static absl::StatusOr<std::unique_ptr<TokenStreams>> OpenBytesRange(
       const std::string& path, double begin_fraction, double end_fraction,
       int64_t num_streams, int64_t steps);
+  // `DIR/SPLIT.tok` of a prepared directory (SPLIT: train, valid or test),
+  // any token width.
+  static absl::StatusOr<std::unique_ptr<TokenStreams>> OpenPrepared(const std::string& dir,
+                                                                    const std::string& split,
+                                                                    int64_t num_streams,
+                                                                    int64_t steps);
 
   int64_t num_streams() const { return num_streams_; }
   int64_t steps() const { return steps_; }
   int64_t stream_length() const { return stream_length_; }
+  // Every token id is < vocab_size() (256 for raw bytes).
+  int64_t vocab_size() const { return vocab_size_; }
   // Chunks per pass over the corpus.
   int64_t chunks_per_epoch() const { return stream_length_ / steps_; }
 
@@ -59,11 +116,29 @@ class TokenStreams {
   void set_position(int64_t p) { position_ = p; }
 
  private:
+  static absl::StatusOr<std::unique_ptr<TokenStreams>> Make(std::unique_ptr<MappedFile> file,
+                                                           const uint8_t* begin, int64_t count,
+                                                           int width, int64_t vocab_size,
+                                                           int64_t num_streams, int64_t steps);
+  template <typename T>
+  void Fill(absl::Span<int32_t> tokens, absl::Span<int32_t> targets) const;
+
   std::unique_ptr<MappedFile> file_;
   const uint8_t* begin_ = nullptr;
+  int width_ = 1;
+  int64_t vocab_size_ = 256;
   int64_t num_streams_ = 0, steps_ = 0, stream_length_ = 0;
   int64_t position_ = 0;  // offset within every stream
 };
+
+// Opens the training data the way `rnnflow train --data` names it: a
+// directory written by `rnnflow prepare text` (split: train, valid or test),
+// or a raw text file whose bytes are the tokens, with the first 90% as
+// "train" and the last 10% as "valid" (no "test").
+absl::StatusOr<std::unique_ptr<TokenStreams>> OpenTrainingStreams(const std::string& data,
+                                                                  const std::string& split,
+                                                                  int64_t num_streams,
+                                                                  int64_t steps);
 
 }  // namespace rnnflow
 

@@ -1,0 +1,189 @@
+#include "tools/prepare_command.h"
+
+#include <iostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "runtime/corpus.h"
+#include "runtime/csv.h"
+#include "tools/flags.h"
+#include "tools/load.h"
+
+namespace rnnflow {
+namespace {
+
+const char kSummary[] =
+    "Prepares data for training, streaming (memory does not grow with the input):\n"
+    "\n"
+    "  rnnflow prepare text CORPUS --out DIR [--level byte|char]\n"
+    "      DIR/vocab.tsv, DIR/{train,valid,test}.tok (token files), DIR/meta.json\n"
+    "  rnnflow prepare series FILE.csv --column NAME[,NAME...] --out DIR\n"
+    "      DIR/series.f32 (normalised float32 rows), DIR/stats.tsv (mean, std), DIR/meta.json\n"
+    "\n"
+    "Splits are taken by position (text) or time (series): train first, then valid, then\n"
+    "test. `rnnflow prepare text --help` and `rnnflow prepare series --help` list the flags;\n"
+    "runtime/corpus.h, runtime/csv.h and runtime/token_streams.h document the formats.";
+
+std::string Megabytes(int64_t bytes) {
+  return absl::StrFormat("%.1f MB", static_cast<double>(bytes) / 1e6);
+}
+
+absl::Status GetFractions(const ParsedFlags& flags, double* valid, double* test) {
+  auto v = flags.GetDouble("valid", 0.05);
+  if (!v.ok()) return v.status();
+  auto t = flags.GetDouble("test", 0.05);
+  if (!t.ok()) return t.status();
+  *valid = *v;
+  *test = *t;
+  return absl::OkStatus();
+}
+
+int RunPrepareText(const std::vector<std::string>& args) {
+  const std::vector<FlagSpec> specs = {
+      {"out", "DIR", "output directory (created if needed)"},
+      {"level", "byte|char", "tokens: bytes (vocabulary 256, default) or UTF-8 characters"},
+      {"valid", "F", "fraction held out for validation, after train (default 0.05)"},
+      {"test", "F", "fraction held out for testing, at the end (default 0.05)"},
+      {"min-count", "N", "char level: train characters seen < N times become <unk> (1)"},
+  };
+  const std::string usage = Usage(
+      "prepare text", "CORPUS --out DIR [flags]",
+      "Builds the vocabulary of CORPUS and writes its tokens, split by position into\n"
+      "DIR/train.tok, DIR/valid.tok and DIR/test.tok, plus DIR/vocab.tsv and DIR/meta.json.\n"
+      "--level char reads UTF-8 (malformed input is an error naming line and column); its\n"
+      "vocabulary is the train split's characters by frequency, then <unk>. Reads the file\n"
+      "in blocks (twice at char level). `rnnflow train --data DIR` reads the result.",
+      specs);
+  auto flags = ParseFlags(args, specs);
+  if (!flags.ok()) return Fail("prepare text", flags.status(), 2);
+  if (flags->help) {
+    std::cout << usage;
+    return 0;
+  }
+  if (flags->positional.size() != 1 || !flags->Has("out")) {
+    std::cerr << usage;
+    return 2;
+  }
+  TextPrepareOptions options;
+  auto level = ParseTextLevel(flags->Get("level", "byte"));
+  if (!level.ok()) return Fail("prepare text", level.status(), 2);
+  options.level = *level;
+  absl::Status s = GetFractions(*flags, &options.valid_fraction, &options.test_fraction);
+  if (!s.ok()) return Fail("prepare text", s, 2);
+  auto min_count = flags->GetInt("min-count", 1);
+  if (!min_count.ok()) return Fail("prepare text", min_count.status(), 2);
+  options.min_count = *min_count;
+
+  auto report = PrepareText(flags->positional[0], flags->Get("out"), options);
+  if (!report.ok()) return Fail("prepare text", report.status());
+  const TextPrepareReport& r = *report;
+  std::cout << "prepared " << r.out_dir << " from " << r.source << " (" << TextLevelName(r.level)
+            << " level)\n";
+  std::cout << absl::StrFormat("  vocabulary %d tokens%s; %d-byte token ids\n", r.vocab_size,
+                               r.unk_id >= 0 ? absl::StrCat(" (id ", r.unk_id, " = <unk>)") : "",
+                               r.token_width);
+  for (const SplitSummary& sp : r.splits) {
+    std::cout << absl::StrFormat("  %-5s %12d tokens  bytes [%d, %d)%s\n", sp.name, sp.tokens,
+                                 sp.begin_byte, sp.end_byte,
+                                 r.unk_id >= 0 ? absl::StrCat(", ", sp.unknown, " <unk>") : "");
+  }
+  std::cout << absl::StrFormat("  read %s in %.2f s (%d %s): %.1f MB/s; peak RSS %s\n",
+                               Megabytes(r.input_bytes), r.seconds, r.passes,
+                               r.passes == 1 ? "pass" : "passes", r.mb_per_second,
+                               Megabytes(r.peak_rss_bytes));
+  return 0;
+}
+
+int RunPrepareSeries(const std::vector<std::string>& args) {
+  const std::vector<FlagSpec> specs = {
+      {"out", "DIR", "output directory (created if needed)"},
+      {"column", "NAME[,NAME]", "a float column to keep (repeatable; or a comma list)"},
+      {"missing", "POLICY", "empty/non-numeric values: error (default), interpolate, drop"},
+      {"valid", "F", "fraction of rows for validation, after train (default 0.05)"},
+      {"test", "F", "fraction of rows for testing, at the end (default 0.05)"},
+  };
+  const std::string usage = Usage(
+      "prepare series", "FILE.csv --column NAME --out DIR [flags]",
+      "Reads the named columns of FILE.csv (header row; quoted fields; LF or CRLF) and writes\n"
+      "DIR/series.f32 (float32 rows, normalised with the train rows' mean and std), DIR/stats.tsv\n"
+      "(those means and stds, to undo the normalisation) and DIR/meta.json. Rows are split by\n"
+      "time: train, then valid, then test. Missing values (empty or not a number):\n"
+      "  error        stop at the first, naming FILE:LINE:COLUMN\n"
+      "  interpolate  linear between the neighbouring values of the column; before the first\n"
+      "               or after the last value, that value\n"
+      "  drop         leave the row out",
+      specs);
+  // --column may be given several times; the flag parser keeps one value per
+  // name, so collect them first.
+  std::vector<std::string> columns, rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string value;
+    if (args[i] == "--column" && i + 1 < args.size()) {
+      value = args[++i];
+    } else if (absl::StartsWith(args[i], "--column=")) {
+      value = args[i].substr(9);
+    } else {
+      rest.push_back(args[i]);
+      continue;
+    }
+    for (absl::string_view name : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+      columns.emplace_back(name);
+    }
+  }
+  auto flags = ParseFlags(rest, specs);
+  if (!flags.ok()) return Fail("prepare series", flags.status(), 2);
+  if (flags->help) {
+    std::cout << usage;
+    return 0;
+  }
+  if (flags->positional.size() != 1 || !flags->Has("out")) {
+    std::cerr << usage;
+    return 2;
+  }
+  SeriesPrepareOptions options;
+  options.columns = columns;
+  auto missing = ParseMissingPolicy(flags->Get("missing", "error"));
+  if (!missing.ok()) return Fail("prepare series", missing.status(), 2);
+  options.missing = *missing;
+  absl::Status s = GetFractions(*flags, &options.valid_fraction, &options.test_fraction);
+  if (!s.ok()) return Fail("prepare series", s, 2);
+
+  auto report = PrepareSeries(flags->positional[0], flags->Get("out"), options);
+  if (!report.ok()) return Fail("prepare series", report.status());
+  const SeriesPrepareReport& r = *report;
+  std::cout << "prepared " << r.out_dir << " from " << r.source << ": " << r.rows << " rows x "
+            << r.columns.size() << " columns";
+  if (r.dropped_rows > 0) std::cout << " (" << r.dropped_rows << " rows dropped)";
+  std::cout << "\n";
+  std::cout << absl::StrFormat("  train %d rows, valid %d, test %d\n", r.split_rows[0],
+                               r.split_rows[1], r.split_rows[2]);
+  for (const SeriesColumnStats& c : r.columns) {
+    std::cout << absl::StrFormat("  %-12s mean %-14.6g std %-14.6g missing %d\n", c.name, c.mean,
+                                 c.std, c.missing);
+  }
+  std::cout << absl::StrFormat("  read %s in %.3f s: %.1f MB/s; peak RSS %s\n",
+                               Megabytes(r.input_bytes), r.seconds, r.mb_per_second,
+                               Megabytes(r.peak_rss_bytes));
+  return 0;
+}
+
+}  // namespace
+
+int RunPrepare(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    (args.empty() ? std::cerr : std::cout)
+        << "usage: rnnflow prepare text|series INPUT --out DIR [flags]\n\n"
+        << kSummary << "\n";
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "text") return RunPrepareText(rest);
+  if (args[0] == "series") return RunPrepareSeries(rest);
+  std::cerr << "rnnflow prepare: unknown kind '" << args[0] << "' (expected text or series)\n";
+  return 2;
+}
+
+}  // namespace rnnflow
