@@ -57,11 +57,16 @@ ShapeFn RecurrentShapeFn(CellKind cell) {
     const int64_t hidden = ctx.GetInt("hidden");
     const int64_t layers = ctx.GetInt("layers");
     const std::string direction = ctx.GetString("direction");
-    if (hidden <= 0) {
-      return ctx.AttrError("hidden", absl::StrCat("must be > 0; got ", hidden));
+    // Upper bounds keep a typo (layers: 1000000) an error rather than an
+    // attempt to declare millions of parameters.
+    constexpr int64_t kMaxHidden = 1 << 16, kMaxLayers = 64;
+    if (hidden <= 0 || hidden > kMaxHidden) {
+      return ctx.AttrError("hidden",
+                           absl::StrCat("must be in [1, ", kMaxHidden, "]; got ", hidden));
     }
-    if (layers < 1) {
-      return ctx.AttrError("layers", absl::StrCat("must be >= 1; got ", layers));
+    if (layers < 1 || layers > kMaxLayers) {
+      return ctx.AttrError("layers",
+                           absl::StrCat("must be in [1, ", kMaxLayers, "]; got ", layers));
     }
     if (direction != "forward" && direction != "bidirectional") {
       return ctx.AttrError(

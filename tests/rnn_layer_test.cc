@@ -377,13 +377,14 @@ TEST(RnnSchemaTest, ClearErrors) {
   {
     ShapeContext ctx(*schema, node, {&x, nullptr, nullptr}, {FLOAT32, FLOAT32, FLOAT32});
     const absl::Status s = schema->shape_fn()(ctx);
-    EXPECT_THAT(std::string(s.message()), HasSubstr("attribute 'hidden' must be > 0"));
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("attribute 'hidden' must be in [1, 65536]; got 0"));
   }
   RecurrentNodeSpec spec = MakeSpec(kCells[0], 0, false, false);
   auto built = BuildRecurrentNode(spec);
   ASSERT_FALSE(built.ok());
   EXPECT_THAT(std::string(built.status().message()),
-              HasSubstr("node 'rnn' (RNN): attribute 'layers' must be >= 1"));
+              HasSubstr("node 'rnn' (RNN): attribute 'layers' must be in [1, 64]; got 0"));
 }
 
 }  // namespace
