@@ -457,8 +457,8 @@ absl::StatusOr<TextPrepareReport> PrepareText(const std::string& input,
   RF_RETURN_IF_ERROR(reader.Open(input, options.block_bytes));
   const int64_t size = reader.size();
   SplitBounds bounds;
-  bounds.train_end = static_cast<int64_t>(std::floor(static_cast<double>(size) * (1 - v - t)));
-  bounds.valid_end = static_cast<int64_t>(std::floor(static_cast<double>(size) * (1 - t)));
+  bounds.train_end = SplitPoint(size, 1 - v - t);
+  bounds.valid_end = std::max(bounds.train_end, SplitPoint(size, 1 - t));
   if (bounds.train_end < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(input, ": ", size, " bytes leave nothing for the train split"));

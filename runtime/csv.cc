@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <limits>
 #include <utility>
 
@@ -29,8 +30,15 @@ absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Open(const std::string& pa
   RF_RETURN_IF_ERROR(r->reader_.Open(path, block_bytes));
   RF_ASSIGN_OR_RETURN(r->block_, r->reader_.Next());
   r->eof_ = r->block_.empty();
-  if (r->block_.size() >= 3 && std::memcmp(r->block_.data(), "\xEF\xBB\xBF", 3) == 0) {
-    r->pos_ = 3;  // byte order mark
+  // A UTF-8 byte order mark (the first block may be shorter than it).
+  char head[3] = {0, 0, 0};
+  std::ifstream(path, std::ios::binary).read(head, 3);
+  if (std::memcmp(head, "\xEF\xBB\xBF", 3) == 0) {
+    for (int i = 0; i < 3; ++i) {
+      RF_ASSIGN_OR_RETURN(int c, r->Peek());
+      if (c < 0) break;
+      ++r->pos_;
+    }
   }
   return r;
 }
@@ -367,8 +375,8 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
     RF_RETURN_IF_ERROR(raw.Commit());
   }
   const int64_t R = report.rows;
-  const int64_t train = static_cast<int64_t>(std::floor(static_cast<double>(R) * (1 - v - t)));
-  const int64_t valid_end = static_cast<int64_t>(std::floor(static_cast<double>(R) * (1 - t)));
+  const int64_t train = SplitPoint(R, 1 - v - t);
+  const int64_t valid_end = std::max(train, SplitPoint(R, 1 - t));
   report.split_rows[0] = train;
   report.split_rows[1] = valid_end - train;
   report.split_rows[2] = R - valid_end;

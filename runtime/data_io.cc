@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -148,6 +149,11 @@ absl::Status MakeDirectories(const std::string& dir) {
     return absl::InvalidArgumentError(absl::StrCat(dir, ": exists and is not a directory"));
   }
   return absl::OkStatus();
+}
+
+int64_t SplitPoint(int64_t n, double fraction) {
+  const double x = std::floor(static_cast<double>(n) * fraction + 1e-6);
+  return std::clamp<int64_t>(static_cast<int64_t>(x), 0, n);
 }
 
 int64_t PeakRssBytes() {

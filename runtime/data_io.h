@@ -80,6 +80,10 @@ absl::Status WriteSmallFile(const std::string& path, absl::string_view contents)
 // Creates `dir` and its parents if needed.
 absl::Status MakeDirectories(const std::string& dir);
 
+// floor(n * fraction), robust to rounding in the fraction (1 - 0.05 - 0.05
+// is 0.8999999999999999): the boundary between splits of n items.
+int64_t SplitPoint(int64_t n, double fraction);
+
 // The process's peak resident set size so far (getrusage), in bytes.
 int64_t PeakRssBytes();
 
