@@ -334,25 +334,78 @@ absl::Status Session::Backward() {
   if (grads_[loss].valid()) grads_[loss].f32()[0] = 1.f;
 
   const auto& segments = graph_.segments();
-  for (auto seg = segments.rbegin(); seg != segments.rend(); ++seg) {
-    if (!seg->recurrent) {
-      if (steps_[seg->begin]->needs_backward) RF_RETURN_IF_ERROR(RunBackward(*steps_[seg->begin]));
-      continue;
+  for (size_t k = segments.size(); k-- > 0;) {
+    RF_RETURN_IF_ERROR(BackwardSegment(segments[k]));
+    if (reducer_ != nullptr) {
+      for (int i : ready_after_segment_[k]) RF_RETURN_IF_ERROR(reducer_->Ready(i));
     }
-    for (int64_t t = T_ - 1; t >= 0; --t) {
-      for (int i = seg->end; i-- > seg->begin;) {
-        Step& s = *steps_[i];
-        if (!s.needs_backward) continue;
-        PointRecurrentViews(s, t, true);
-        s.ctx.time_step = t;
-        absl::Status st = RunBackward(s);
-        if (!st.ok()) {
-          return absl::Status(st.code(), absl::StrCat(st.message(), " (at time step ", t, ")"));
-        }
+  }
+  if (reducer_ != nullptr) {
+    for (int i : ready_at_end_) RF_RETURN_IF_ERROR(reducer_->Ready(i));
+    RF_RETURN_IF_ERROR(reducer_->Finish());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::BackwardSegment(const Segment& seg) {
+  if (!seg.recurrent) {
+    Step& s = *steps_[seg.begin];
+    return s.needs_backward ? RunBackward(s) : absl::OkStatus();
+  }
+  for (int64_t t = T_ - 1; t >= 0; --t) {
+    for (int i = seg.end; i-- > seg.begin;) {
+      Step& s = *steps_[i];
+      if (!s.needs_backward) continue;
+      PointRecurrentViews(s, t, true);
+      s.ctx.time_step = t;
+      absl::Status st = RunBackward(s);
+      if (!st.ok()) {
+        return absl::Status(st.code(), absl::StrCat(st.message(), " (at time step ", t, ")"));
       }
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status Session::SetGradientReducer(GradientReducer* reducer) {
+  reducer_ = reducer;
+  ready_after_segment_.assign(graph_.segments().size(), {});
+  ready_at_end_.clear();
+  if (reducer == nullptr) return absl::OkStatus();
+  if (!training_) {
+    return absl::FailedPreconditionError("an inference session has no gradients to reduce");
+  }
+  // A parameter's gradient is final after the backward of the earliest
+  // (in forward order) segment that consumes it.
+  std::vector<int> schedule_segment(steps_.size());
+  for (size_t k = 0; k < graph_.segments().size(); ++k) {
+    for (int i = graph_.segments()[k].begin; i < graph_.segments()[k].end; ++i) {
+      schedule_segment[i] = static_cast<int>(k);
+    }
+  }
+  std::vector<int> final_segment(graph_.params().size(), -1);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    if (!steps_[i]->needs_backward) continue;
+    for (int t : graph_.nodes()[steps_[i]->node].inputs) {
+      if (t < 0 || graph_.tensor(t).source != TensorSource::kParam) continue;
+      int& f = final_segment[graph_.tensor(t).index];
+      if (f < 0 || schedule_segment[i] < f) f = schedule_segment[i];
+    }
+  }
+  std::vector<Tensor> order;
+  for (size_t k = graph_.segments().size(); k-- > 0;) {
+    for (size_t p = 0; p < final_segment.size(); ++p) {
+      if (final_segment[p] != static_cast<int>(k)) continue;
+      ready_after_segment_[k].push_back(static_cast<int>(order.size()));
+      order.push_back(param_grads_[p]);
+    }
+  }
+  for (size_t p = 0; p < final_segment.size(); ++p) {
+    if (final_segment[p] >= 0) continue;
+    ready_at_end_.push_back(static_cast<int>(order.size()));
+    order.push_back(param_grads_[p]);
+  }
+  return reducer->Plan(order);
 }
 
 float Session::loss() const {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "graph/graph.h"
 #include "graph/shape.h"
+#include "runtime/gradient_reducer.h"
 #include "runtime/kernel.h"
 #include "runtime/tensor.h"
 
@@ -64,6 +65,11 @@ class Session {
   absl::Status Backward();
   float loss() const;
 
+  // Data parallelism: from now on Backward() hands each parameter gradient
+  // to `reducer` the moment it is final and returns after reducer->Finish().
+  // The reducer must outlive the session (nullptr detaches it).
+  absl::Status SetGradientReducer(GradientReducer* reducer);
+
   // Copies each chunk's final state into the carried state (detached).
   void CarryStates();
   // Zeroes carried states, e.g. at a document boundary.
@@ -79,6 +85,7 @@ class Session {
   void PointRecurrentViews(Step& step, int64_t t, bool backward);
   absl::Status RunForward(Step& step);
   absl::Status RunBackward(Step& step);
+  absl::Status BackwardSegment(const Segment& segment);
 
   const Graph& graph_;
   int64_t T_ = 1;
@@ -101,6 +108,12 @@ class Session {
   std::map<std::pair<int, int>, Tensor> carried_node_slot_;  // (node, slot)
   std::pair<void*, size_t> grads_block_{nullptr, 0};
   std::vector<std::unique_ptr<Step>> steps_;  // in Graph::schedule() order
+  GradientReducer* reducer_ = nullptr;
+  // For each segment, the reducer indices of the parameter gradients that
+  // are final once the segment's backward has run; then those of parameters
+  // no backward touches.
+  std::vector<std::vector<int>> ready_after_segment_;
+  std::vector<int> ready_at_end_;
 };
 
 }  // namespace rnnflow

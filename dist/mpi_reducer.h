@@ -1,0 +1,80 @@
+// Data parallelism over MPI: process start-up checks and the bucketed,
+// non-blocking gradient all-reduce that overlaps the backward pass.
+#ifndef RNNFLOW_DIST_MPI_REDUCER_H_
+#define RNNFLOW_DIST_MPI_REDUCER_H_
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "runtime/gradient_reducer.h"
+
+namespace rnnflow {
+
+// MPI for one process: initialised once with MPI_THREAD_FUNNELED (only the
+// main thread calls MPI; OpenMP threads never do), finalised on destruction.
+class MpiWorld {
+ public:
+  static absl::StatusOr<std::unique_ptr<MpiWorld>> Init(int* argc, char*** argv);
+  ~MpiWorld();
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  MPI_Comm comm() const { return MPI_COMM_WORLD; }
+
+  // Every rank passes its hash of `what`; all ranks return the same error
+  // naming the ranks that differ from rank 0, instead of hanging later.
+  absl::Status CheckSameEverywhere(const std::string& what, uint64_t hash) const;
+  // Copies rank 0's tensors to every rank.
+  absl::Status Broadcast(absl::Span<const Tensor> tensors) const;
+
+ private:
+  MpiWorld() = default;
+  int rank_ = 0, size_ = 1;
+};
+
+class BucketedAllReducer : public GradientReducer {
+ public:
+  // Buckets of about `bucket_bytes` (a gradient larger than that gets its own
+  // bucket). A reduction that does not finish within `timeout_seconds`
+  // fails with the bucket it waited for instead of hanging.
+  BucketedAllReducer(MPI_Comm comm, int64_t bucket_bytes, double timeout_seconds = 60);
+  ~BucketedAllReducer() override;
+
+  absl::Status Plan(absl::Span<const Tensor> gradients) override;
+  absl::Status Ready(int index) override;
+  absl::Status Finish() override;
+
+  int num_buckets() const { return static_cast<int>(buckets_.size()); }
+  // A hash of the bucket layout, to compare across ranks at start-up.
+  uint64_t PlanHash() const;
+  // Seconds Finish() spent waiting in the last step (exposed communication).
+  double last_wait_seconds() const { return last_wait_seconds_; }
+
+ private:
+  struct Bucket {
+    std::vector<int> members;  // gradient indices
+    std::vector<float> staging;
+    int pending = 0;
+    MPI_Request request = MPI_REQUEST_NULL;
+  };
+  absl::Status Start(Bucket& bucket);
+
+  MPI_Comm comm_;
+  int64_t bucket_bytes_;
+  double timeout_seconds_;
+  int size_ = 1;
+  std::vector<Tensor> grads_;
+  std::vector<int> bucket_of_;
+  std::vector<Bucket> buckets_;
+  std::vector<MPI_Request> requests_;
+  double last_wait_seconds_ = 0;
+};
+
+}  // namespace rnnflow
+
+#endif  // RNNFLOW_DIST_MPI_REDUCER_H_
