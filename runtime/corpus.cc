@@ -141,38 +141,46 @@ absl::Status Utf8Error(const std::string& path, const Utf8Decoder& d) {
 }
 
 // A token file being written: placeholder header, tokens, header patched on
-// commit.
+// commit. Put() is on the per-character path, so it only stores into a
+// buffer; write errors surface from the next Flush()/Commit().
 class TokenWriter {
  public:
   absl::Status Open(const std::string& path, int width, int64_t vocab_size,
                     int64_t buffer_bytes) {
     width_ = width;
     vocab_size_ = vocab_size;
-    RF_RETURN_IF_ERROR(writer_.Open(path, buffer_bytes));
+    buffer_.resize(static_cast<size_t>(std::max<int64_t>(buffer_bytes, 64)));
+    RF_RETURN_IF_ERROR(writer_.Open(path, 4096));  // Put() buffers; PutBytes() writes blocks
     const char zeros[sizeof(TokenFileHeader)] = {};
     return writer_.Write(zeros, sizeof(zeros));
   }
-  absl::Status Put(uint32_t id) {
-    ++count_;
+  void Put(uint32_t id) {
+    char* p = buffer_.data() + used_;
     switch (width_) {
-      case 1: {
-        const uint8_t v = static_cast<uint8_t>(id);
-        return writer_.Write(&v, 1);
-      }
+      case 1:
+        *p = static_cast<char>(id);
+        break;
       case 2: {
         const uint16_t v = static_cast<uint16_t>(id);
-        return writer_.Write(&v, 2);
+        std::memcpy(p, &v, 2);
+        break;
       }
       default:
-        return writer_.Write(&id, 4);
+        std::memcpy(p, &id, 4);
     }
+    used_ += static_cast<size_t>(width_);
+    ++count_;
+    if (used_ + 4 > buffer_.size()) Flush();
   }
   // Byte level: the bytes are the ids.
   absl::Status PutBytes(const char* p, size_t n) {
     count_ += static_cast<int64_t>(n);
     return writer_.Write(p, n);
   }
+  absl::Status status() const { return status_; }
   absl::Status Commit() {
+    Flush();
+    RF_RETURN_IF_ERROR(status_);
     TokenFileHeader h;
     std::memcpy(h.magic, kTokenFileMagic, sizeof(h.magic));
     h.version = kTokenFileVersion;
@@ -185,7 +193,14 @@ class TokenWriter {
   int64_t count() const { return count_; }
 
  private:
+  void Flush() {
+    if (used_ > 0 && status_.ok()) status_ = writer_.Write(buffer_.data(), used_);
+    used_ = 0;
+  }
   BlockWriter writer_;
+  std::vector<char> buffer_;
+  size_t used_ = 0;
+  absl::Status status_;
   int width_ = 1;
   int64_t vocab_size_ = 0;
   int64_t count_ = 0;
@@ -383,7 +398,6 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
   BlockReader again;
   RF_RETURN_IF_ERROR(again.Open(input, o.block_bytes));
   Utf8Decoder decoder;
-  absl::Status status;
   int64_t unknown[3] = {0, 0, 0};
   auto encode = [&](uint32_t cp, int64_t offset) {
     uint32_t id;
@@ -395,8 +409,7 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
     }
     const int s = bounds.Of(offset);
     if (id == unk) ++unknown[s];
-    absl::Status st = writers[s].Put(id);
-    if (!st.ok() && status.ok()) status = st;
+    writers[s].Put(id);
   };
   int64_t base = 0;
   for (;;) {
@@ -406,7 +419,7 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
                       encode)) {
       return Utf8Error(input, decoder);
     }
-    RF_RETURN_IF_ERROR(status);
+    for (const TokenWriter& w : writers) RF_RETURN_IF_ERROR(w.status());
     base += static_cast<int64_t>(block.size());
   }
   if (!decoder.Finish()) return Utf8Error(input, decoder);

@@ -76,34 +76,33 @@ absl::Status BlockWriter::Open(const std::string& path, int64_t buffer_bytes) {
   return absl::OkStatus();
 }
 
-absl::Status BlockWriter::Flush() {
+absl::Status BlockWriter::WriteAll(const char* p, size_t n) {
   size_t done = 0;
-  while (done < used_) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, used_ - done);
-    if (n < 0) {
+  while (done < n) {
+    const ssize_t k = ::write(fd_, p + done, n - done);
+    if (k < 0) {
       if (errno == EINTR) continue;
       return absl::DataLossError(absl::StrCat(tmp_path_, ": write failed: ", std::strerror(errno)));
     }
-    done += static_cast<size_t>(n);
+    done += static_cast<size_t>(k);
   }
-  written_ += static_cast<int64_t>(used_);
-  used_ = 0;
+  written_ += static_cast<int64_t>(n);
   return absl::OkStatus();
 }
 
+absl::Status BlockWriter::Flush() {
+  absl::Status s = WriteAll(buffer_.data(), used_);
+  used_ = 0;
+  return s;
+}
+
 absl::Status BlockWriter::WriteSlow(const void* data, size_t n) {
+  absl::Status s = Flush();
+  if (!s.ok()) return s;
   const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    if (used_ == buffer_.size()) {
-      absl::Status s = Flush();
-      if (!s.ok()) return s;
-    }
-    const size_t take = std::min(n, buffer_.size() - used_);
-    std::memcpy(buffer_.data() + used_, p, take);
-    used_ += take;
-    p += take;
-    n -= take;
-  }
+  if (n >= buffer_.size()) return WriteAll(p, n);  // large writes bypass the buffer
+  std::memcpy(buffer_.data(), p, n);
+  used_ = n;
   return absl::OkStatus();
 }
 

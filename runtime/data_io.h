@@ -65,6 +65,7 @@ class BlockWriter {
 
  private:
   absl::Status WriteSlow(const void* data, size_t n);
+  absl::Status WriteAll(const char* p, size_t n);
   absl::Status Flush();
 
   std::string path_, tmp_path_;
