@@ -319,7 +319,8 @@ std::string Corpus() {
       text += "the quick brown fox jumps over the lazy dog "[(x >> 16) % 44];
       if (text.size() % 7 == 0) text += "abacabad";
     }
-    const std::string p = absl::StrCat(::testing::TempDir(), "/rnnflow_ckpt_corpus.txt");
+    const std::string p =
+        absl::StrCat(::testing::TempDir(), "/rnnflow_ckpt_corpus_", getpid(), ".txt");
     WriteAll(p, text);
     return p;
   }();

@@ -1,7 +1,9 @@
+#include <pthread.h>
 #include <signal.h>
 
-#include <csignal>
+#include <atomic>
 #include <iostream>
+#include <thread>
 
 #include "runtime/trainer.h"
 #include "tools/commands.h"
@@ -12,20 +14,33 @@ namespace rnnflow {
 namespace {
 
 // The signal that asked training to stop (SIGINT or SIGTERM), 0 if none.
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-void OnStopSignal(int signo) { g_stop_signal = signo; }
+std::atomic<int> g_stop_signal{0};
 
 // SIGINT (Ctrl-C) and SIGTERM stop training between two steps; the trainer
-// then writes a checkpoint. SA_RESETHAND restores the default action, so a
-// second Ctrl-C kills the process at once.
-void InstallStopHandlers() {
-  struct sigaction sa = {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND | SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+// then writes a checkpoint. A second one terminates at once.
+//
+// No signal handler runs on a training thread: the signals are blocked in
+// this thread, and so in every thread it creates later (OpenMP workers), and
+// a dedicated thread receives them with sigwait. (A handler runs on the
+// stack of the thread it interrupts, and oneDNN's JIT GEMM runs on a heap
+// buffer it uses as its stack: a signal frame pushed there corrupts the
+// heap. Seen as "corrupted size vs. prev_size" aborts after Ctrl-C.)
+void StartStopSignalThread() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    int signo = 0;
+    if (sigwait(&set, &signo) != 0) return;
+    g_stop_signal = signo;
+    if (sigwait(&set, &signo) != 0) return;
+    // The second signal: its default action, i.e. terminate now.
+    signal(signo, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    raise(signo);
+  }).detach();
 }
 
 }  // namespace
@@ -111,14 +126,14 @@ int RunTrain(const std::vector<std::string>& args) {
   options.valid_fraction = *vf;
 
   if (!options.checkpoint_dir.empty()) {
-    options.stop_requested = [] { return g_stop_signal != 0; };
-    InstallStopHandlers();
+    options.stop_requested = [] { return g_stop_signal.load() != 0; };
+    StartStopSignalThread();
   }
   auto trainer = Trainer::Create((*model)->graph, options);
   if (!trainer.ok()) return Fail("train", trainer.status());
   auto results = (*trainer)->Run();
   if (!results.ok()) return Fail("train", results.status());
-  if ((*trainer)->interrupted()) return 128 + static_cast<int>(g_stop_signal);
+  if ((*trainer)->interrupted()) return 128 + g_stop_signal.load();
   return 0;
 }
 
