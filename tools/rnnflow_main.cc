@@ -5,6 +5,7 @@
 
 #include "tools/check_reference_command.h"
 #include "tools/commands.h"
+#include "tools/prepare_command.h"
 
 namespace {
 
@@ -15,6 +16,8 @@ struct Verb {
 };
 
 const Verb kVerbs[] = {
+    {"prepare", rnnflow::RunPrepare,
+     "build a vocabulary and token files, or a float series from CSV"},
     {"train", rnnflow::RunTrain, "train a model on a corpus (truncated BPTT)"},
     {"validate", rnnflow::RunValidate, "check a model; print its inputs, outputs, parameters"},
     {"inspect", rnnflow::RunInspect, "parameter counts, FLOPs per step, memory; Graphviz"},
