@@ -293,35 +293,46 @@ TEST_F(ResumeTest, KillNineAtRandomMomentsThenResumeGivesTheSameLosses) {
 }
 
 TEST_F(ResumeTest, SigintSavesACheckpointAndExits130ThenResumesExactly) {
-  const std::string name = "sigint";
-  const std::string ckpt_dir = dir_ + "/" + name + "_ckpt";
-  std::vector<std::string> args = Args(name);
-  args.push_back("--checkpoint-every=0");  // only the one SIGINT writes (and the final)
-  const pid_t pid = Spawn(args, name);
-  const std::string metrics = dir_ + "/" + name + ".jsonl";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (ReadMetrics(metrics).loss.size() < 20) {
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "exited before SIGINT";
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  // On a loaded machine the run may finish before the signal lands; then it
+  // is tried again under another name.
+  std::string name, ckpt_dir, metrics;
+  std::vector<std::string> args;
+  int64_t last_step = -1;
+  for (int attempt = 0; attempt < 3 && last_step < 0; ++attempt) {
+    name = absl::StrCat("sigint", attempt);
+    ckpt_dir = dir_ + "/" + name + "_ckpt";
+    metrics = dir_ + "/" + name + ".jsonl";
+    args = Args(name);
+    args.push_back("--checkpoint-every=0");  // only the one SIGINT writes (and the final)
+    const pid_t pid = Spawn(args, name);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (ReadMetrics(metrics).loss.size() < 20) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "exited before SIGINT";
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    kill(pid, SIGINT);
+    const int status = Wait(pid);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status) << "\n"
+                                   << ReadAll(dir_ + "/" + name + ".log");
+    if (WEXITSTATUS(status) == 0 && ReadMetrics(metrics).loss.size() == static_cast<size_t>(kSteps)) {
+      continue;
+    }
+    ASSERT_EQ(WEXITSTATUS(status), 130) << ReadAll(dir_ + "/" + name + ".log");
+    last_step = ReadMetrics(metrics).loss.rbegin()->first;
   }
-  kill(pid, SIGINT);
-  const int status = Wait(pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
-  ASSERT_EQ(WEXITSTATUS(status), 130) << ReadAll(dir_ + "/sigint.log");
-  const Metrics part = ReadMetrics(metrics);
-  ASSERT_FALSE(part.loss.empty());
-  const int64_t last_step = part.loss.rbegin()->first;
-  ASSERT_LT(last_step, kSteps) << "SIGINT arrived after the last step; make the run longer";
+  ASSERT_GT(last_step, 0) << "every run finished before SIGINT arrived";
+  ASSERT_LT(last_step, kSteps);
   EXPECT_EQ(NewestCheckpointStep(ckpt_dir), last_step);
-  EXPECT_THAT(ReadAll(dir_ + "/sigint.log"),
+  EXPECT_THAT(ReadAll(dir_ + "/" + name + ".log"),
               HasSubstr(absl::StrCat("stopped at step ", last_step, " of ", kSteps,
                                      "; continue with --resume")));
 
   args.push_back("--resume");
   const int resumed = Wait(Spawn(args, name));
-  ASSERT_TRUE(WIFEXITED(resumed) && WEXITSTATUS(resumed) == 0) << ReadAll(dir_ + "/sigint.log");
+  ASSERT_TRUE(WIFEXITED(resumed) && WEXITSTATUS(resumed) == 0)
+      << ReadAll(dir_ + "/" + name + ".log");
   const Metrics got = ReadMetrics(metrics);
   EXPECT_EQ(got.unparsed, 0);
   EXPECT_EQ(got.loss.size(), static_cast<size_t>(kSteps)) << "no step was run twice";
@@ -331,6 +342,7 @@ TEST_F(ResumeTest, SigintSavesACheckpointAndExits130ThenResumesExactly) {
 TEST_F(ResumeTest, SigtermAlsoSavesAndExits143) {
   const std::string name = "sigterm";
   std::vector<std::string> args = Args(name);
+  args.insert(args.end(), {"--steps", "100000000"});  // still running when SIGTERM lands
   const pid_t pid = Spawn(args, name);
   const std::string metrics = dir_ + "/" + name + ".jsonl";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -342,7 +354,8 @@ TEST_F(ResumeTest, SigtermAlsoSavesAndExits143) {
   }
   kill(pid, SIGTERM);
   const int status = Wait(pid);
-  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status) << "\n"
+                                 << ReadAll(dir_ + "/" + name + ".log");
   EXPECT_EQ(WEXITSTATUS(status), 143);
   EXPECT_EQ(NewestCheckpointStep(dir_ + "/" + name + "_ckpt"),
             ReadMetrics(metrics).loss.rbegin()->first);
