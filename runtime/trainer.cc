@@ -48,6 +48,22 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const Graph& graph,
   return t;
 }
 
+// Every token id must fit the model's embedding tables.
+absl::Status Trainer::CheckVocabulary(int64_t vocab) const {
+  for (const NodeInfo& node : graph_.nodes()) {
+    if (node.def->op() != "Embedding" || node.inputs.empty()) continue;
+    if (node.inputs[0] != tokens_input_) continue;
+    const int64_t rows = node.def->attr().at("vocab").i();
+    if (rows < vocab) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          options_.data_path, ": the corpus has a vocabulary of ", vocab,
+          " tokens but node '", node.def->name(), "' (Embedding) has vocab ", rows,
+          "; raise its vocab attribute"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Trainer::Init() {
   const TrainingDef& tr = graph_.model().training();
   T_ = options_.truncation_steps > 0 ? options_.truncation_steps
@@ -89,13 +105,12 @@ absl::Status Trainer::Init() {
   for (const ParamInfo& p : graph_.params()) shapes.push_back(p.shape);
   RF_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(def, shapes));
 
-  const double split = 1.0 - options_.valid_fraction;
-  RF_ASSIGN_OR_RETURN(train_,
-                      TokenStreams::OpenBytesRange(options_.data_path, 0.0, split, N_, T_));
-  if (options_.valid_fraction > 0) {
-    auto valid = TokenStreams::OpenBytesRange(options_.data_path, split, 1.0, N_, T_);
+  RF_ASSIGN_OR_RETURN(train_, OpenTrainingStreams(options_.data_path, "train", N_, T_));
+  if (options_.validate) {
+    auto valid = OpenTrainingStreams(options_.data_path, "valid", N_, T_);
     if (valid.ok()) valid_ = *std::move(valid);
   }
+  RF_RETURN_IF_ERROR(CheckVocabulary(train_->vocab_size()));
   rng_state_ = MixSeed(seed_);
   if (options_.resume) {
     if (options_.checkpoint_dir.empty()) {
@@ -170,7 +185,7 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": written for streams of ", c.stream_length, " tokens (position ",
         c.stream_position, "); this corpus split gives ", train_->stream_length(),
-        ": resume with the same --data and --valid-fraction"));
+        ": resume with the same --data"));
   }
   if (c.step < 0 || c.optimizer_step < 0) {
     return absl::DataLossError(absl::StrCat(path, ": negative step ", c.step));

@@ -28,7 +28,7 @@ struct TrainerOptions {
   float learning_rate = -1.f;   // overrides training.learning_rate.base when > 0
   int64_t seed = -1;
   int threads = 0;              // 0: leave OpenMP's default
-  double valid_fraction = 0.1;  // last part of the corpus held out
+  bool validate = true;         // use the corpus' validation split
   int64_t log_every = 10;
   int64_t valid_every = 0;      // 0: validate only at the end
   int64_t valid_chunks = 20;    // chunks per validation pass
@@ -97,6 +97,7 @@ class Trainer {
  private:
   Trainer(const Graph& graph, const TrainerOptions& options) : graph_(graph), options_(options) {}
   absl::Status Init();
+  absl::Status CheckVocabulary(int64_t vocab) const;
   absl::Status Feed(TokenStreams& streams, bool* new_epoch);
   absl::Status ResumeFromDirectory();
   std::vector<std::string> OptimizerStateNames() const;

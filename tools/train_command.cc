@@ -47,14 +47,15 @@ void StartStopSignalThread() {
 
 int RunTrain(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
-      {"data", "FILE", "training corpus (raw text, byte tokens)"},
+      {"data", "PATH", "a directory from `rnnflow prepare text`, or a raw text file "
+                       "(byte tokens; last 10% = validation)"},
       {"steps", "N", "optimizer steps (overrides training.steps)"},
       {"truncation-steps", "T", "steps per truncated-BPTT chunk"},
       {"streams-per-worker", "N", "parallel streams (batch) per worker"},
       {"lr", "X", "base learning rate"},
       {"seed", "S", "random seed (initialisation)"},
       {"threads", "N", "OpenMP threads"},
-      {"valid-fraction", "F", "last fraction of the corpus held out (default 0.1)"},
+      {"no-validation", "", "skip validation"},
       {"valid-every", "N", "validate every N steps (default: at the end)"},
       {"log-every", "N", "progress line every N steps (default 10)"},
       {"metrics", "FILE", "append one JSON object per step"},
@@ -118,12 +119,10 @@ int RunTrain(const std::vector<std::string>& args) {
     status = absl::InvalidArgumentError("--resume needs --checkpoint-dir DIR");
   }
   auto lr = flags->GetDouble("lr", -1);
-  auto vf = flags->GetDouble("valid-fraction", 0.1);
   if (!lr.ok()) status = lr.status();
-  if (!vf.ok()) status = vf.status();
   if (!status.ok()) return Fail("train", status, 2);
   options.learning_rate = static_cast<float>(*lr);
-  options.valid_fraction = *vf;
+  options.validate = !flags->Has("no-validation");
 
   if (!options.checkpoint_dir.empty()) {
     options.stop_requested = [] { return g_stop_signal.load() != 0; };
