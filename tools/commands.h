@@ -12,6 +12,8 @@ int RunTrain(const std::vector<std::string>& args);
 int RunValidate(const std::vector<std::string>& args);
 int RunInspect(const std::vector<std::string>& args);
 int RunOps(const std::vector<std::string>& args);
+int RunEval(const std::vector<std::string>& args);
+int RunGenerate(const std::vector<std::string>& args);
 
 }  // namespace rnnflow
 

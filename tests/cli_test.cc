@@ -1,0 +1,95 @@
+// The `rnnflow` command as a user runs it: prepare, train with checkpoints,
+// eval and generate, and their errors.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using testing::HasSubstr;
+
+struct Result {
+  int status;
+  std::string output;  // stdout and stderr
+};
+
+Result RunCli(const std::string& args) {
+  const std::string cmd =
+      absl::StrCat("OMP_NUM_THREADS=1 " RNNFLOW_BINARY_DIR "/rnnflow ", args, " 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class CliTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir() + "/rnnflow_cli_test";
+    std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str());
+    std::string text;
+    for (int i = 0; text.size() < 40000; ++i) text += "the cat sat on the mat. ";
+    std::ofstream(dir_ + "/corpus.txt") << text;
+    std::ofstream(dir_ + "/model.pbtxt") << R"(
+format_version: 1
+name: "tiny"
+input { name: "tokens"  dtype: INT32 dim: ["T", "N"] feed: TOKENS }
+input { name: "targets" dtype: INT32 dim: ["T", "N"] feed: NEXT_TOKENS }
+node { name: "embed" op: "Embedding" input: "tokens"
+       attr { key: "vocab" value { i: 256 } } attr { key: "dim" value { i: 8 } } }
+node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: 16 } } }
+node { name: "logits" op: "Dense" input: "lstm" attr { key: "units" value { i: 256 } } }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] }
+loss: "loss"
+training { adam {} learning_rate { base: 0.01 } truncation_steps: 16 streams_per_worker: 4 }
+)";
+  }
+  std::string dir_;
+};
+
+TEST_F(CliTest, PrepareTrainEvalGenerate) {
+  Result r = RunCli(absl::StrCat("prepare text ", dir_, "/corpus.txt --out ", dir_, "/prepared"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = RunCli(absl::StrCat("train ", dir_, "/model.pbtxt --data ", dir_, "/prepared --steps 60 ",
+                       "--log-every 20 --checkpoint-dir ", dir_, "/run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("step     60/60"));
+  r = RunCli(absl::StrCat("eval ", dir_, "/model.pbtxt --checkpoint ", dir_, "/run --data ", dir_,
+                       "/prepared --split test"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("split 'test' at step 60"));
+  r = RunCli(absl::StrCat("generate ", dir_, "/model.pbtxt --checkpoint ", dir_,
+                       "/run --prime \"the \" --length 30 --temperature 0.5 --top-k 5"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.substr(0, 4), "the ");
+  EXPECT_EQ(r.output.size(), 4u + 30u + 1u);
+}
+
+TEST_F(CliTest, ErrorsAreReportedNotCrashes) {
+  Result r = RunCli(absl::StrCat("eval ", dir_, "/model.pbtxt --checkpoint ", dir_,
+                              "/nothing --data ", dir_, "/corpus.txt"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.output, HasSubstr("rnnflow eval: "));
+  r = RunCli("generate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output, HasSubstr("usage: rnnflow generate"));
+  r = RunCli(absl::StrCat("train ", dir_, "/model.pbtxt --data ", dir_, "/corpus.txt --stepz 3"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.output, HasSubstr("unknown flag --stepz"));
+  r = RunCli("frobnicate");
+  EXPECT_EQ(r.status, 2);
+  for (const char* verb :
+       {"prepare", "train", "eval", "generate", "validate", "inspect", "ops", "check-reference"}) {
+    r = RunCli(absl::StrCat(verb, " --help"));
+    EXPECT_EQ(r.status, 0) << verb << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr("usage: rnnflow")) << verb;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,183 @@
+// rnnflow eval / generate: use a trained checkpoint.
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_format.h"
+#include "runtime/checkpoint.h"
+#include "runtime/generator.h"
+#include "runtime/session.h"
+#include "runtime/token_streams.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+#include "tools/load.h"
+
+namespace rnnflow {
+namespace {
+
+// The newest valid checkpoint of a directory, or one file; it must belong to
+// this model.
+absl::StatusOr<CheckpointData> LoadFor(const Graph& graph, const std::string& path) {
+  absl::StatusOr<CheckpointData> data;
+  if (std::filesystem::is_directory(path)) {
+    std::vector<std::string> warnings;
+    data = LoadLatestCheckpoint(path, &warnings);
+    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+  } else {
+    data = LoadCheckpoint(path);
+  }
+  if (!data.ok()) return data.status();
+  if (data->model_hash != ModelHash(graph.model())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        data->path, ": this checkpoint belongs to model '", data->model_name,
+        "' with another graph; use the model file it was trained with"));
+  }
+  return data;
+}
+
+absl::Status RestoreParams(const Graph& graph, const CheckpointData& data,
+                           const std::vector<Tensor>& dst) {
+  std::vector<std::string> names;
+  for (const ParamInfo& p : graph.params()) names.push_back(p.name);
+  return RestoreCheckpointTensors(data.path, "parameter", data.params, names, dst);
+}
+
+int FeedInput(const Graph& graph, Feed feed) {
+  for (int id : graph.graph_inputs()) {
+    if (graph.model().input(graph.tensor(id).index).feed() == feed) return id;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int RunEval(const std::vector<std::string>& args) {
+  const std::vector<FlagSpec> specs = {
+      {"checkpoint", "PATH", "checkpoint file or directory (its newest valid checkpoint)"},
+      {"data", "PATH", "prepared directory or raw text file"},
+      {"split", "NAME", "train, valid (default) or test"},
+      {"T", "STEPS", "steps per chunk (default: training.truncation_steps)"},
+      {"N", "STREAMS", "streams (default: training.streams_per_worker)"},
+      {"max-chunks", "K", "stop after K chunks (default: the whole split)"},
+  };
+  const std::string usage = Usage(
+      "eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
+      "Mean loss per token, perplexity and bits per token of a trained model on a split,\n"
+      "reading it as N contiguous streams with the state carried from chunk to chunk.",
+      specs);
+  auto flags = ParseFlags(args, specs);
+  if (!flags.ok()) return Fail("eval", flags.status(), 2);
+  if (flags->help) {
+    std::cout << usage;
+    return 0;
+  }
+  if (flags->positional.size() != 1 || !flags->Has("checkpoint") || !flags->Has("data")) {
+    std::cerr << usage;
+    return 2;
+  }
+  auto model = LoadGraph(flags->positional[0]);
+  if (!model.ok()) return Fail("eval", model.status());
+  const Graph& g = (*model)->graph;
+  auto ckpt = LoadFor(g, flags->Get("checkpoint"));
+  if (!ckpt.ok()) return Fail("eval", ckpt.status());
+  const TrainingDef& tr = g.model().training();
+  auto T = flags->GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
+  auto N = flags->GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
+  auto max_chunks = flags->GetInt("max-chunks", -1);
+  for (const auto* v : {&T, &N, &max_chunks}) {
+    if (!v->ok()) return Fail("eval", v->status(), 2);
+  }
+  const int tokens = FeedInput(g, TOKENS), targets = FeedInput(g, NEXT_TOKENS);
+  if (tokens < 0 || targets < 0) {
+    return Fail("eval", absl::InvalidArgumentError(
+                            "the model needs inputs with `feed: TOKENS` and `feed: NEXT_TOKENS`"));
+  }
+  auto streams = OpenTrainingStreams(flags->Get("data"), flags->Get("split", "valid"), *N, *T);
+  if (!streams.ok()) return Fail("eval", streams.status());
+  SessionOptions so;
+  so.bindings = {{"T", *T}, {"N", *N}};
+  so.training = false;
+  auto session = Session::Create(g, so);
+  if (!session.ok()) return Fail("eval", session.status());
+  Session& s = **session;
+  if (auto st = RestoreParams(g, *ckpt, s.params()); !st.ok()) return Fail("eval", st);
+
+  int64_t chunks = (*streams)->chunks_per_epoch();
+  if (*max_chunks > 0) chunks = std::min(chunks, *max_chunks);
+  double sum = 0;
+  for (int64_t i = 0; i < chunks; ++i) {
+    Tensor x = s.value(tokens), y = s.value(targets);
+    (*streams)->Next(absl::MakeSpan(x.i32(), x.num_elements()),
+                     absl::MakeSpan(y.i32(), y.num_elements()));
+    if (auto st = s.Forward(); !st.ok()) return Fail("eval", st);
+    sum += s.loss();
+    s.CarryStates();
+  }
+  const double loss = sum / std::max<int64_t>(chunks, 1);
+  std::cout << absl::StrFormat(
+      "%s split '%s' at step %d: %d tokens, loss %.4f nats/token, perplexity %.3f, %.4f "
+      "bits/token\n",
+      flags->Get("data"), flags->Get("split", "valid"), ckpt->step, chunks * *T * *N, loss,
+      std::exp(loss), loss / std::log(2.0));
+  return 0;
+}
+
+int RunGenerate(const std::vector<std::string>& args) {
+  const std::vector<FlagSpec> specs = {
+      {"checkpoint", "PATH", "checkpoint file or directory (its newest valid checkpoint)"},
+      {"prime", "TEXT", "text fed before sampling (default: a newline)"},
+      {"length", "N", "bytes to generate (default 500)"},
+      {"temperature", "X", "sampling temperature > 0 (default 1)"},
+      {"top-k", "K", "sample among the K most likely (default: all)"},
+      {"seed", "S", "sampling seed (default 1)"},
+  };
+  const std::string usage = Usage(
+      "generate", "MODEL.pbtxt --checkpoint PATH [--prime TEXT] [--length N] [--temperature X]",
+      "Samples text from a trained byte-level language model: the prime is fed one byte at a\n"
+      "time with the state carried, then each sampled byte is fed back.",
+      specs);
+  auto flags = ParseFlags(args, specs);
+  if (!flags.ok()) return Fail("generate", flags.status(), 2);
+  if (flags->help) {
+    std::cout << usage;
+    return 0;
+  }
+  if (flags->positional.size() != 1 || !flags->Has("checkpoint")) {
+    std::cerr << usage;
+    return 2;
+  }
+  auto model = LoadGraph(flags->positional[0]);
+  if (!model.ok()) return Fail("generate", model.status());
+  const Graph& g = (*model)->graph;
+  auto ckpt = LoadFor(g, flags->Get("checkpoint"));
+  if (!ckpt.ok()) return Fail("generate", ckpt.status());
+  std::vector<std::vector<float>> values;
+  std::vector<Tensor> params;
+  for (const ParamInfo& p : g.params()) {
+    values.emplace_back(NumElements(p.shape));
+    params.emplace_back(FLOAT32, p.shape, values.back().data());
+  }
+  if (auto st = RestoreParams(g, *ckpt, params); !st.ok()) return Fail("generate", st);
+  auto generator = Generator::Create(g, params);
+  if (!generator.ok()) return Fail("generate", generator.status());
+  SampleOptions options;
+  auto length = flags->GetInt("length", 500);
+  auto top_k = flags->GetInt("top-k", 0);
+  auto seed = flags->GetInt("seed", 1);
+  auto temperature = flags->GetDouble("temperature", 1.0);
+  if (!length.ok() || !top_k.ok() || !seed.ok() || !temperature.ok()) {
+    return Fail("generate", absl::InvalidArgumentError(
+                                "--length, --top-k, --seed and --temperature expect numbers"), 2);
+  }
+  options.length = *length;
+  options.top_k = static_cast<int>(*top_k);
+  options.seed = static_cast<uint64_t>(*seed);
+  options.temperature = static_cast<float>(*temperature);
+  const std::string prime = flags->Get("prime");
+  auto text = (*generator)->Generate(prime, options);
+  if (!text.ok()) return Fail("generate", text.status());
+  std::cout << prime << *text << "\n";
+  return 0;
+}
+
+}  // namespace rnnflow
