@@ -1,5 +1,8 @@
 #include "dist/mpi_reducer.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -66,6 +69,37 @@ absl::Status MpiWorld::Broadcast(absl::Span<const Tensor> tensors) const {
     if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Bcast");
   }
   return absl::OkStatus();
+}
+
+bool MpiWorld::AllOk(bool ok) const {
+  int mine = ok ? 1 : 0, all = 0;
+  MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return all == 1;
+}
+
+std::string MpiWorld::BindingMap(int omp_threads) const {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  std::string line = absl::StrCat("rank ", rank_, " on ", host, ": ", omp_threads,
+                                  " OpenMP threads, CPUs ", absl::StrJoin(cpus, ","));
+  line.resize(240, ' ');
+  std::vector<char> all(rank_ == 0 ? 240 * size_ : 0);
+  MPI_Gather(line.data(), 240, MPI_CHAR, all.data(), 240, MPI_CHAR, 0, MPI_COMM_WORLD);
+  std::string out;
+  for (int r = 0; r < static_cast<int>(all.size()) / 240; ++r) {
+    std::string l(all.data() + 240 * r, 240);
+    l.erase(l.find_last_not_of(' ') + 1);
+    absl::StrAppend(&out, l, "\n");
+  }
+  return out;
 }
 
 BucketedAllReducer::BucketedAllReducer(MPI_Comm comm, int64_t bucket_bytes,

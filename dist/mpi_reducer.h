@@ -31,6 +31,14 @@ class MpiWorld {
   absl::Status CheckSameEverywhere(const std::string& what, uint64_t hash) const;
   // Copies rank 0's tensors to every rank.
   absl::Status Broadcast(absl::Span<const Tensor> tensors) const;
+  // Whether `ok` holds on every rank. Called at the same point by all ranks
+  // after a stage that may fail on some of them, so that none is left
+  // waiting in a later collective for a rank that gave up.
+  bool AllOk(bool ok) const;
+  // One line per rank: host, OpenMP threads and the CPUs it may run on, for
+  // checking that ranks x threads do not oversubscribe the cores. Collective;
+  // the text is complete on rank 0.
+  std::string BindingMap(int omp_threads) const;
 
  private:
   MpiWorld() = default;

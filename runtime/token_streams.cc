@@ -162,13 +162,25 @@ absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenPrepared(
 template <typename T>
 void TokenStreams::Fill(absl::Span<int32_t> tokens, absl::Span<int32_t> targets) const {
   const T* base = reinterpret_cast<const T*>(begin_);
+  const int64_t n = local_columns_ < 0 ? num_streams_ : local_columns_;
   for (int64_t t = 0; t < steps_; ++t) {
-    for (int64_t c = 0; c < num_streams_; ++c) {
-      const T* p = base + c * stream_length_ + position_ + t;
-      tokens[t * num_streams_ + c] = static_cast<int32_t>(p[0]);
-      targets[t * num_streams_ + c] = static_cast<int32_t>(p[1]);
+    for (int64_t c = 0; c < n; ++c) {
+      const T* p = base + (first_column_ + c) * stream_length_ + position_ + t;
+      tokens[t * n + c] = static_cast<int32_t>(p[0]);
+      targets[t * n + c] = static_cast<int32_t>(p[1]);
     }
   }
+}
+
+absl::Status TokenStreams::SelectColumns(int64_t first, int64_t count) {
+  if (first < 0 || count < 1 || first + count > num_streams_) {
+    return absl::InvalidArgumentError(absl::StrCat("columns [", first, ", ", first + count,
+                                                   ") are not within the ", num_streams_,
+                                                   " streams"));
+  }
+  first_column_ = first;
+  local_columns_ = count;
+  return absl::OkStatus();
 }
 
 bool TokenStreams::Next(absl::Span<int32_t> tokens, absl::Span<int32_t> targets) {

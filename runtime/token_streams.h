@@ -106,6 +106,14 @@ class TokenStreams {
   // Chunks per pass over the corpus.
   int64_t chunks_per_epoch() const { return stream_length_ / steps_; }
 
+  // Data parallelism: this worker reads only the global columns
+  // [first, first + count) of the num_streams() columns, so C = ranks x N
+  // columns tile the corpus the same way whatever the number of ranks.
+  // Next() then fills [T, count].
+  absl::Status SelectColumns(int64_t first, int64_t count);
+  int64_t first_column() const { return first_column_; }
+  int64_t local_columns() const { return local_columns_; }
+
   // Fills tokens and targets, both [T, N] time-major, and advances. Returns
   // true when this chunk starts a new pass over the corpus (the caller resets
   // carried states then).
@@ -128,6 +136,7 @@ class TokenStreams {
   int width_ = 1;
   int64_t vocab_size_ = 256;
   int64_t num_streams_ = 0, steps_ = 0, stream_length_ = 0;
+  int64_t first_column_ = 0, local_columns_ = -1;  // -1: all columns
   int64_t position_ = 0;  // offset within every stream
 };
 

@@ -105,9 +105,26 @@ absl::Status Trainer::Init() {
   for (const ParamInfo& p : graph_.params()) shapes.push_back(p.shape);
   RF_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(def, shapes));
 
-  RF_ASSIGN_OR_RETURN(train_, OpenTrainingStreams(options_.data_path, "train", N_, T_));
+  // Data parallelism: the corpus is cut into C = ranks x N global columns
+  // and this worker reads columns [rank * N, (rank + 1) * N).
+  const int ranks = std::max(1, options_.world_size);
+  if (options_.reducer != nullptr) {
+    if (!options_.checkpoint_dir.empty() && ranks > 1) {
+      return absl::UnimplementedError(
+          "checkpoints of multi-rank runs are not supported yet; train without "
+          "--checkpoint-dir or with one rank");
+    }
+    RF_RETURN_IF_ERROR(session_->SetGradientReducer(options_.reducer));
+  }
+  auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<TokenStreams>> {
+    RF_ASSIGN_OR_RETURN(auto streams,
+                        OpenTrainingStreams(options_.data_path, split, N_ * ranks, T_));
+    RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
+    return streams;
+  };
+  RF_ASSIGN_OR_RETURN(train_, open_split("train"));
   if (options_.validate) {
-    auto valid = OpenTrainingStreams(options_.data_path, "valid", N_, T_);
+    auto valid = open_split("valid");
     if (valid.ok()) valid_ = *std::move(valid);
   }
   RF_RETURN_IF_ERROR(CheckVocabulary(train_->vocab_size()));
@@ -316,10 +333,11 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
   }
   if (log) {
     *log << absl::StrFormat(
-        "training %s: %d parameters, T=%d steps x N=%d streams = %d tokens per update, "
-        "%d steps, %d threads\n",
-        graph_.model().name(), graph_.NumParameters(), T_, N_, T_ * N_, total_steps_,
-        omp_get_max_threads());
+        "training %s: %d parameters, T=%d steps x N=%d streams x %d worker%s = %d tokens per "
+        "update, %d steps, %d threads\n",
+        graph_.model().name(), graph_.NumParameters(), T_, N_, std::max(1, options_.world_size),
+        options_.world_size > 1 ? "s" : "", T_ * N_ * std::max(1, options_.world_size),
+        total_steps_, omp_get_max_threads());
   }
   const bool checkpointing = !options_.checkpoint_dir.empty();
   int64_t saved_step = last_checkpoint_.empty() ? -1 : step_;

@@ -15,6 +15,7 @@
 #include "graph/graph.h"
 #include "ops/optimizer.h"
 #include "runtime/checkpoint.h"
+#include "runtime/gradient_reducer.h"
 #include "runtime/session.h"
 #include "runtime/token_streams.h"
 
@@ -40,6 +41,11 @@ struct TrainerOptions {
   // step, and when `stop_requested` returns true; only the newest
   // `keep_checkpoints` are kept (0: all).
   std::string checkpoint_dir;
+  // Data parallelism (dist/): gradients are averaged by `reducer` during the
+  // backward pass; this worker is `world_rank` of `world_size`.
+  GradientReducer* reducer = nullptr;
+  int world_rank = 0;
+  int world_size = 1;
   int64_t checkpoint_every = 100;
   int keep_checkpoints = 3;
   // Continue from the newest valid checkpoint in checkpoint_dir. When the

@@ -1,3 +1,4 @@
+#include <omp.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -5,6 +6,9 @@
 #include <iostream>
 #include <thread>
 
+#include "dist/mpi_reducer.h"
+#include "graph/model_loader.h"
+#include "runtime/initializer.h"
 #include "runtime/trainer.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -59,6 +63,8 @@ int RunTrain(const std::vector<std::string>& args) {
       {"valid-every", "N", "validate every N steps (default: at the end)"},
       {"log-every", "N", "progress line every N steps (default 10)"},
       {"metrics", "FILE", "append one JSON object per step"},
+      {"bucket-mb", "MB", "under mpirun: gradient all-reduce bucket size (default 4)"},
+      {"allreduce-timeout", "S", "under mpirun: seconds before a stalled all-reduce fails (60)"},
       {"checkpoint-dir", "DIR", "write checkpoints (ckpt-<step>.rfck) into DIR"},
       {"checkpoint-every", "N", "checkpoint every N steps (default 100; 0: only at the end)"},
       {"keep-checkpoints", "K", "keep the newest K checkpoints (default 3; 0: all)"},
@@ -124,11 +130,64 @@ int RunTrain(const std::vector<std::string>& args) {
   options.learning_rate = static_cast<float>(*lr);
   options.validate = !flags->Has("no-validation");
 
-  if (!options.checkpoint_dir.empty()) {
+  // Under mpirun every rank runs this command; rank 0 reports.
+  std::unique_ptr<MpiWorld> world;
+  std::unique_ptr<BucketedAllReducer> reducer;
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr) {
+    auto w = MpiWorld::Init(nullptr, nullptr);
+    if (!w.ok()) return Fail("train", w.status());
+    world = *std::move(w);
+    auto bucket_mb = flags->GetDouble("bucket-mb", 4);
+    auto timeout = flags->GetDouble("allreduce-timeout", 60);
+    if (!bucket_mb.ok() || !timeout.ok()) {
+      return Fail("train", absl::InvalidArgumentError(
+                               "--bucket-mb and --allreduce-timeout expect numbers"), 2);
+    }
+    reducer = std::make_unique<BucketedAllReducer>(
+        world->comm(), static_cast<int64_t>(*bucket_mb * (1 << 20)), *timeout);
+    options.reducer = reducer.get();
+    options.world_rank = world->rank();
+    options.world_size = world->size();
+    if (world->rank() != 0) {
+      options.log = nullptr;
+      options.metrics_path.clear();
+    }
+    std::string config = ModelToText((*model)->graph.model());
+    for (const std::string& a : args) absl::StrAppend(&config, "\n", a);
+    if (auto st = world->CheckSameEverywhere("the model or the command line", StableHash(config));
+        !st.ok()) {
+      return Fail("train", st);
+    }
+  }
+  if (!options.checkpoint_dir.empty() && world == nullptr) {
     options.stop_requested = [] { return g_stop_signal.load() != 0; };
     StartStopSignalThread();
   }
   auto trainer = Trainer::Create((*model)->graph, options);
+  if (world != nullptr) {
+    // Every rank learns whether all of them could start.
+    if (!world->AllOk(trainer.ok())) {
+      return trainer.ok() ? Fail("train", absl::AbortedError("another rank failed to start"))
+                          : Fail("train", trainer.status());
+    }
+    uint64_t params_hash = 0;
+    for (const Tensor& p : (*trainer)->session().params()) {
+      params_hash = StableHash(std::string(static_cast<const char*>(p.data()), p.num_bytes()),
+                               params_hash);
+    }
+    for (auto [what, hash] : {std::pair<const char*, uint64_t>{"the gradient bucket plan",
+                                                               reducer->PlanHash()},
+                              {"the initial parameters", params_hash}}) {
+      if (auto st = world->CheckSameEverywhere(what, hash); !st.ok()) return Fail("train", st);
+    }
+    const std::string map = world->BindingMap(omp_get_max_threads());
+    if (world->rank() == 0) {
+      std::cout << "data parallel: " << world->size() << " ranks x " << (*trainer)->N()
+                << " streams = " << world->size() * (*trainer)->N() << " columns; "
+                << reducer->num_buckets() << " gradient buckets\n"
+                << map;
+    }
+  }
   if (!trainer.ok()) return Fail("train", trainer.status());
   auto results = (*trainer)->Run();
   if (!results.ok()) return Fail("train", results.status());
