@@ -31,7 +31,8 @@ Result RunCli(const std::string& args) {
 class CliTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "/rnnflow_cli_test";
+    dir_ = testing::TempDir() + "/rnnflow_cli_test_" +
+           testing::UnitTest::GetInstance()->current_test_info()->name();
     std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str());
     std::string text;
     for (int i = 0; text.size() < 40000; ++i) text += "the cat sat on the mat. ";

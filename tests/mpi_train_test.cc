@@ -41,7 +41,8 @@ std::string Mpirun() {
 class MpiTrainTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "/rnnflow_mpi_train_test";
+    dir_ = testing::TempDir() + "/rnnflow_mpi_train_test_" +
+           testing::UnitTest::GetInstance()->current_test_info()->name();
     ASSERT_EQ(std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()), 0);
     std::string text;
     while (text.size() < 60000) text += "the cat sat on the mat. ";
