@@ -371,14 +371,20 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       metrics.flush();
     }
     const bool last = r.step == total_steps_;
-    if (log && (r.step % options_.log_every == 0 || last || r.step == first_step + 1)) {
+    const bool log_line = r.step % options_.log_every == 0 || last || r.step == first_step + 1;
+    if (log && (log_line || options_.tty)) {
+      // On a terminal the current line is redrawn every step and kept every
+      // log_every steps; elsewhere (files, pipes) only the kept lines appear.
       const double tps = window_steps * T_ * N_ / std::max(window_seconds, 1e-9);
       const double eta = (total_steps_ - r.step) * (Now() - start) / (r.step - first_step);
-      *log << absl::StrFormat("step %6d/%d  loss %.4f  tokens/s %.0f  lr %.3g  eta %.0fs\n",
-                              r.step, total_steps_, r.loss, tps, r.learning_rate, eta);
+      *log << absl::StrFormat("%sstep %6d/%d  loss %.4f  tokens/s %.0f  lr %.3g  eta %.0fs%s",
+                              options_.tty ? "\r\033[K" : "", r.step, total_steps_, r.loss, tps,
+                              r.learning_rate, eta, log_line ? "\n" : "");
       log->flush();
-      window_seconds = 0;
-      window_steps = 0;
+      if (log_line) {
+        window_seconds = 0;
+        window_steps = 0;
+      }
     }
     const bool validate = valid_ != nullptr &&
                           ((options_.valid_every > 0 && r.step % options_.valid_every == 0) || last);

@@ -35,6 +35,7 @@ struct TrainerOptions {
   int64_t valid_chunks = 20;    // chunks per validation pass
   std::string metrics_path;     // JSON lines, appended
   std::ostream* log = nullptr;  // progress lines
+  bool tty = false;             // `log` is a terminal: redraw one progress line
 
   // Checkpoints (runtime/checkpoint.h). With a directory, Run() writes one
   // every `checkpoint_every` steps (0: none along the way), after the last

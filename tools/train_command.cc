@@ -1,6 +1,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <iostream>
@@ -98,6 +99,7 @@ int RunTrain(const std::vector<std::string>& args) {
   options.data_path = flags->Get("data");
   options.metrics_path = flags->Get("metrics");
   options.log = &std::cout;
+  options.tty = isatty(STDOUT_FILENO) != 0;
   absl::Status status;
   auto get_int = [&](const char* name, int64_t fallback) -> int64_t {
     auto v = flags->GetInt(name, fallback);
