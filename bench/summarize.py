@@ -99,10 +99,12 @@ def main():
             print(f"| {config} | {med(rf):,.0f} | {med(pt):,.0f} | {med(rf) / med(pt):.2f}x "
                   f"| {len(rf)}+{len(pt)} |")
         print()
+        print(f"rnnflow step breakdown, runs with other processes < {QUIET} CPUs:\n")
         print("| config | rnnflow step ms (fwd / bwd / optimizer) |")
         print("| --- | --- |")
         for config in sorted({k[1] for k in by if k[0] == threads}):
-            rf = by.get((threads, config, "rnnflow"), [])
+            rf = [r for r in by.get((threads, config, "rnnflow"), [])
+                  if r["others_busy_cpus"] < QUIET]
             if rf:
                 print(f"| {config} | {med([r['step_ms'] for r in rf]):.1f} "
                       f"({med([r['fwd_ms'] for r in rf]):.1f} / {med([r['bwd_ms'] for r in rf]):.1f}"
