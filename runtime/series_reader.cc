@@ -83,9 +83,21 @@ absl::StatusOr<std::unique_ptr<SeriesStreams>> SeriesStreams::Open(const std::st
   s->begin_ = file->data() + file->split_begin(index) * file->columns();
   s->file_ = std::move(file);
   s->num_streams_ = num_streams;
+  s->local_streams_ = num_streams;
   s->steps_ = steps;
   s->stream_length_ = length;
   return s;
+}
+
+absl::Status SeriesStreams::SelectColumns(int64_t first, int64_t count) {
+  if (first < 0 || count < 1 || first + count > num_streams_) {
+    return absl::InvalidArgumentError(absl::StrCat("streams [", first, ", ", first + count,
+                                                   ") are not within the ", num_streams_,
+                                                   " streams"));
+  }
+  first_stream_ = first;
+  local_streams_ = count;
+  return absl::OkStatus();
 }
 
 bool SeriesStreams::Next(absl::Span<float> inputs, absl::Span<float> targets) {
@@ -96,10 +108,10 @@ bool SeriesStreams::Next(absl::Span<float> inputs, absl::Span<float> targets) {
   }
   const int64_t f = file_->columns();
   for (int64_t t = 0; t < steps_; ++t) {
-    for (int64_t c = 0; c < num_streams_; ++c) {
-      const float* row = begin_ + (c * stream_length_ + position_ + t) * f;
-      float* in = inputs.data() + (t * num_streams_ + c) * f;
-      float* out = targets.data() + (t * num_streams_ + c) * f;
+    for (int64_t c = 0; c < local_streams_; ++c) {
+      const float* row = begin_ + ((first_stream_ + c) * stream_length_ + position_ + t) * f;
+      float* in = inputs.data() + (t * local_streams_ + c) * f;
+      float* out = targets.data() + (t * local_streams_ + c) * f;
       std::memcpy(in, row, sizeof(float) * f);
       std::memcpy(out, row + f, sizeof(float) * f);
     }

@@ -85,12 +85,16 @@ class SeriesStreams {
 
   int64_t num_streams() const { return num_streams_; }
   int64_t steps() const { return steps_; }
+  // Data parallelism: Next() then fills only streams [first, first + count)
+  // of the num_streams() (its spans hold `count` streams).
+  absl::Status SelectColumns(int64_t first, int64_t count);
+  int64_t local_streams() const { return local_streams_; }
   int64_t features() const { return file_->columns(); }
   int64_t stream_length() const { return stream_length_; }
   int64_t chunks_per_epoch() const { return stream_length_ / steps_; }
   const SeriesFile& file() const { return *file_; }
 
-  // Fills inputs and targets, both [T, N, F] time-major (targets: the next
+  // Fills inputs and targets, both [T, local_streams(), F] time-major (targets: the next
   // row), and advances. Returns true when this chunk starts a new pass.
   bool Next(absl::Span<float> inputs, absl::Span<float> targets);
 
@@ -101,6 +105,7 @@ class SeriesStreams {
   std::unique_ptr<SeriesFile> file_;
   const float* begin_ = nullptr;  // first row of the split
   int64_t num_streams_ = 0, steps_ = 0, stream_length_ = 0;
+  int64_t first_stream_ = 0, local_streams_ = 0;
   int64_t position_ = 0;
 };
 

@@ -78,13 +78,23 @@ absl::Status Trainer::Init() {
     const InputDef& in = graph_.model().input(graph_.tensor(id).index);
     if (in.feed() == TOKENS) tokens_input_ = id;
     if (in.feed() == NEXT_TOKENS) targets_input_ = id;
+    if (in.feed() == SERIES) series_input_ = id;
+    if (in.feed() == NEXT_SERIES) next_series_input_ = id;
   }
-  if (tokens_input_ < 0 || targets_input_ < 0) {
+  if (series_input_ >= 0 || next_series_input_ >= 0) {
+    if (series_input_ < 0 || next_series_input_ < 0 || tokens_input_ >= 0 ||
+        targets_input_ >= 0) {
+      return absl::InvalidArgumentError(
+          "training on a time series needs one graph input with `feed: SERIES` and one with "
+          "`feed: NEXT_SERIES`, both FLOAT32 [T, N, F], and no token inputs");
+    }
+  } else if (tokens_input_ < 0 || targets_input_ < 0) {
     return absl::InvalidArgumentError(
         "training on a text corpus needs one graph input with `feed: TOKENS` and one with "
         "`feed: NEXT_TOKENS`, both INT32 [T, N]");
   }
   for (int id : {tokens_input_, targets_input_}) {
+    if (id < 0) continue;
     const TensorInfo& t = graph_.tensor(id);
     if (t.dtype != INT32 || t.shape.size() != 2) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -116,18 +126,22 @@ absl::Status Trainer::Init() {
     }
     RF_RETURN_IF_ERROR(session_->SetGradientReducer(options_.reducer));
   }
-  auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<TokenStreams>> {
-    RF_ASSIGN_OR_RETURN(auto streams,
-                        OpenTrainingStreams(options_.data_path, split, N_ * ranks, T_));
-    RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
-    return streams;
-  };
-  RF_ASSIGN_OR_RETURN(train_, open_split("train"));
-  if (options_.validate) {
-    auto valid = open_split("valid");
-    if (valid.ok()) valid_ = *std::move(valid);
+  if (series()) {
+    RF_RETURN_IF_ERROR(InitSeries(ranks));
+  } else {
+    auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<TokenStreams>> {
+      RF_ASSIGN_OR_RETURN(auto streams,
+                          OpenTrainingStreams(options_.data_path, split, N_ * ranks, T_));
+      RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
+      return streams;
+    };
+    RF_ASSIGN_OR_RETURN(train_, open_split("train"));
+    if (options_.validate) {
+      auto valid = open_split("valid");
+      if (valid.ok()) valid_ = *std::move(valid);
+    }
+    RF_RETURN_IF_ERROR(CheckVocabulary(train_->vocab_size()));
   }
-  RF_RETURN_IF_ERROR(CheckVocabulary(train_->vocab_size()));
   rng_state_ = MixSeed(seed_);
   if (options_.resume) {
     if (options_.checkpoint_dir.empty()) {
@@ -136,6 +150,41 @@ absl::Status Trainer::Init() {
     RF_RETURN_IF_ERROR(ResumeFromDirectory());
   }
   return absl::OkStatus();
+}
+
+absl::Status Trainer::InitSeries(int ranks) {
+  const std::string& dir = options_.data_path;
+  auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<SeriesStreams>> {
+    RF_ASSIGN_OR_RETURN(auto streams, SeriesStreams::Open(dir, split, N_ * ranks, T_));
+    RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
+    return streams;
+  };
+  RF_ASSIGN_OR_RETURN(series_train_, open_split("train"));
+  if (options_.validate) {
+    auto valid = open_split("valid");
+    if (valid.ok()) series_valid_ = *std::move(valid);
+  }
+  const int64_t features = series_train_->features();
+  for (int id : {series_input_, next_series_input_}) {
+    const TensorInfo& t = graph_.tensor(id);
+    if (t.dtype != FLOAT32 || t.shape.size() != 3 ||
+        t.shape[2] != Dim::Known(features)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "graph input '", t.name, "' is fed with the series of ", dir,
+          " and must be FLOAT32 [T, N, ", features, "] (", features, " prepared column",
+          features == 1 ? "" : "s", "); got ",
+          DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t Trainer::train_stream_length() const {
+  return series() ? series_train_->stream_length() : train_->stream_length();
+}
+
+int64_t Trainer::train_position() const {
+  return series() ? series_train_->position() : train_->position();
 }
 
 std::vector<std::string> Trainer::OptimizerStateNames() const {
@@ -158,8 +207,8 @@ CheckpointData Trainer::MakeCheckpoint() const {
   c.total_steps = total_steps_;
   c.truncation_steps = T_;
   c.num_streams = N_;
-  c.stream_length = train_->stream_length();
-  c.stream_position = train_->position();
+  c.stream_length = train_stream_length();
+  c.stream_position = train_position();
   c.seed = seed_;
   c.rng_state = rng_state_;
   std::vector<std::string> param_names;
@@ -197,11 +246,11 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
         path, ": written with ", c.num_streams, " streams per worker; this run uses ", N_,
         " (pass --streams-per-worker ", c.num_streams, " to continue it)"));
   }
-  if (c.stream_length != train_->stream_length() || c.stream_position < 0 ||
+  if (c.stream_length != train_stream_length() || c.stream_position < 0 ||
       c.stream_position > c.stream_length) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": written for streams of ", c.stream_length, " tokens (position ",
-        c.stream_position, "); this corpus split gives ", train_->stream_length(),
+        c.stream_position, "); this corpus split gives ", train_stream_length(),
         ": resume with the same --data"));
   }
   if (c.step < 0 || c.optimizer_step < 0) {
@@ -230,7 +279,11 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   }
   step_ = c.step;
   optimizer_->set_step(c.optimizer_step);
-  train_->set_position(c.stream_position);
+  if (series()) {
+    series_train_->set_position(c.stream_position);
+  } else {
+    train_->set_position(c.stream_position);
+  }
   seed_ = c.seed;
   rng_state_ = c.rng_state;
   last_checkpoint_ = c.path;
@@ -266,10 +319,18 @@ absl::Status Trainer::Feed(TokenStreams& streams, bool* new_epoch) {
   return absl::OkStatus();
 }
 
+absl::Status Trainer::Feed(SeriesStreams& streams, bool* new_epoch) {
+  Tensor inputs = session_->value(series_input_);
+  Tensor targets = session_->value(next_series_input_);
+  *new_epoch = streams.Next(absl::MakeSpan(inputs.f32(), inputs.num_elements()),
+                            absl::MakeSpan(targets.f32(), targets.num_elements()));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StepResult> Trainer::Step() {
   const double start = Now();
   bool new_epoch = false;
-  RF_RETURN_IF_ERROR(Feed(*train_, &new_epoch));
+  RF_RETURN_IF_ERROR(series() ? Feed(*series_train_, &new_epoch) : Feed(*train_, &new_epoch));
   if (new_epoch) session_->ResetStates();
   RF_RETURN_IF_ERROR(session_->Forward());
   RF_RETURN_IF_ERROR(session_->Backward());
@@ -295,19 +356,24 @@ absl::StatusOr<StepResult> Trainer::Step() {
 }
 
 absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
-  if (valid_ == nullptr) return absl::FailedPreconditionError("no validation split");
+  if (!has_valid()) return absl::FailedPreconditionError("no validation split");
   // Keep the training streams' states; validation runs its own streams.
   std::vector<std::vector<float>> saved;
   for (const Tensor& t : session_->carried_states()) {
     saved.emplace_back(t.f32(), t.f32() + t.num_elements());
   }
   session_->ResetStates();
-  valid_->set_position(0);
+  if (series()) {
+    series_valid_->set_position(0);
+  } else {
+    valid_->set_position(0);
+  }
   double sum = 0;
-  int64_t n = std::min(chunks, valid_->chunks_per_epoch());
+  int64_t n = std::min(chunks, series() ? series_valid_->chunks_per_epoch()
+                                        : valid_->chunks_per_epoch());
   for (int64_t i = 0; i < n; ++i) {
     bool new_epoch = false;
-    RF_RETURN_IF_ERROR(Feed(*valid_, &new_epoch));
+    RF_RETURN_IF_ERROR(series() ? Feed(*series_valid_, &new_epoch) : Feed(*valid_, &new_epoch));
     RF_RETURN_IF_ERROR(session_->Forward());
     sum += session_->loss();
     session_->CarryStates();
@@ -386,11 +452,14 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
         window_steps = 0;
       }
     }
-    const bool validate = valid_ != nullptr &&
+    const bool validate = has_valid() &&
                           ((options_.valid_every > 0 && r.step % options_.valid_every == 0) || last);
     if (validate) {
       RF_ASSIGN_OR_RETURN(float vloss, Validate(options_.valid_chunks));
-      if (log) {
+      if (log && series()) {
+        *log << absl::StrFormat("validation at step %d: loss %.4f (normalised units)\n", r.step,
+                                vloss);
+      } else if (log) {
         *log << absl::StrFormat("validation at step %d: loss %.4f (%.3f bits/token)\n", r.step,
                                 vloss, vloss / std::log(2.0));
       }

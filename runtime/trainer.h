@@ -16,13 +16,17 @@
 #include "ops/optimizer.h"
 #include "runtime/checkpoint.h"
 #include "runtime/gradient_reducer.h"
+#include "runtime/series_reader.h"
 #include "runtime/session.h"
 #include "runtime/token_streams.h"
 
 namespace rnnflow {
 
 struct TrainerOptions {
-  std::string data_path;        // raw text (byte tokens)
+  // Raw text (byte tokens) or a prepared directory: `prepare text` for
+  // models fed TOKENS / NEXT_TOKENS, `prepare series` for models fed
+  // SERIES / NEXT_SERIES (float [T, N, F], F = the prepared columns).
+  std::string data_path;
   int64_t steps = -1;           // overrides training.steps when >= 0
   int64_t truncation_steps = -1;
   int64_t streams = -1;
@@ -106,6 +110,12 @@ class Trainer {
   absl::Status Init();
   absl::Status CheckVocabulary(int64_t vocab) const;
   absl::Status Feed(TokenStreams& streams, bool* new_epoch);
+  absl::Status Feed(SeriesStreams& streams, bool* new_epoch);
+  absl::Status InitSeries(int ranks);
+  bool series() const { return series_input_ >= 0; }
+  bool has_valid() const { return valid_ != nullptr || series_valid_ != nullptr; }
+  int64_t train_stream_length() const;
+  int64_t train_position() const;
   absl::Status ResumeFromDirectory();
   std::vector<std::string> OptimizerStateNames() const;
 
@@ -117,6 +127,9 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<TokenStreams> train_, valid_;
   int tokens_input_ = -1, targets_input_ = -1;
+  // Time series (feed: SERIES / NEXT_SERIES) instead of tokens.
+  std::unique_ptr<SeriesStreams> series_train_, series_valid_;
+  int series_input_ = -1, next_series_input_ = -1;
   int64_t step_ = 0;
   uint64_t rng_state_ = 0;  // reserved for dropout / sampling; checkpointed
   bool interrupted_ = false;

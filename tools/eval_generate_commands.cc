@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_format.h"
 #include "runtime/checkpoint.h"
+#include "runtime/csv.h"
 #include "runtime/generator.h"
+#include "runtime/series_forecast.h"
 #include "runtime/session.h"
 #include "runtime/token_streams.h"
 #include "tools/commands.h"
@@ -49,6 +51,53 @@ int FeedInput(const Graph& graph, Feed feed) {
   return -1;
 }
 
+// Series models: one-step-ahead forecasts in original units beside the
+// persistence and seasonal-naive baselines (runtime/series_forecast.h).
+int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags& flags) {
+  const std::string dir = flags.Get("data");
+  const std::string split_name = flags.Get("split", "valid");
+  auto split = SeriesSplitIndex(split_name);
+  auto season = flags.GetInt("season", 0);
+  auto warmup = flags.GetInt("warmup", -1);
+  if (!split.ok()) return Fail("eval", split.status(), 2);
+  if (!season.ok()) return Fail("eval", season.status(), 2);
+  if (!warmup.ok()) return Fail("eval", warmup.status(), 2);
+  auto file = SeriesFile::Open(dir + "/series.f32");
+  if (!file.ok()) return Fail("eval", file.status());
+  ForecastOptions options;
+  options.season = *season;
+  options.warmup_rows = *warmup;
+  options.forecasts_path = flags.Get("forecasts");
+  if (auto stats = ReadSeriesStats(dir); stats.ok()) {
+    for (const SeriesColumnStats& c : *stats) options.column_names.push_back(c.name);
+  }
+  auto forecaster = SeriesModelForecaster::Create(graph, (*file)->columns());
+  if (!forecaster.ok()) return Fail("eval", forecaster.status());
+  if (auto st = RestoreParams(graph, ckpt, (*forecaster)->params()); !st.ok()) {
+    return Fail("eval", st);
+  }
+  auto report = EvaluateSeriesForecasts(**file, *split, (*forecaster)->AsFunction(), options);
+  if (!report.ok()) return Fail("eval", report.status());
+  std::cout << absl::StrFormat(
+      "%s split '%s' at step %d: %d one-step-ahead forecasts (rows [%d, %d)), original units\n",
+      dir, split_name, ckpt.step, report->positions, report->first_row, report->end_row);
+  for (const ForecastColumnMetrics& m : report->columns) {
+    std::cout << absl::StrFormat("  %s: model RMSE %.6g MAE %.6g | persistence RMSE %.6g "
+                                 "MAE %.6g",
+                                 m.name, m.rmse, m.mae, m.persistence_rmse, m.persistence_mae);
+    if (report->season > 0) {
+      std::cout << absl::StrFormat(" | seasonal-naive (%d rows) RMSE %.6g MAE %.6g",
+                                   report->season, m.seasonal_rmse, m.seasonal_mae);
+    }
+    std::cout << absl::StrFormat(" | RMSE / persistence RMSE %.4f\n",
+                                 m.persistence_rmse > 0 ? m.rmse / m.persistence_rmse : 0.0);
+  }
+  if (!options.forecasts_path.empty()) {
+    std::cout << "forecasts: " << options.forecasts_path << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunEval(const std::vector<std::string>& args) {
@@ -59,11 +108,17 @@ int RunEval(const std::vector<std::string>& args) {
       {"T", "STEPS", "steps per chunk (default: training.truncation_steps)"},
       {"N", "STREAMS", "streams (default: training.streams_per_worker)"},
       {"max-chunks", "K", "stop after K chunks (default: the whole split)"},
+      {"season", "K", "series: also score the seasonal-naive forecast (the value K rows ago)"},
+      {"forecasts", "FILE.csv", "series: write row, actual, forecast, persistence per column"},
+      {"warmup", "ROWS", "series: history rows fed before the split (default: all)"},
   };
   const std::string usage = Usage(
       "eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
       "Mean loss per token, perplexity and bits per token of a trained model on a split,\n"
-      "reading it as N contiguous streams with the state carried from chunk to chunk.",
+      "reading it as N contiguous streams with the state carried from chunk to chunk.\n"
+      "Models fed SERIES (a directory from `rnnflow prepare series`): RMSE and MAE of the\n"
+      "one-step-ahead forecasts in the columns' original units, beside persistence (the last\n"
+      "value) and, with --season K, seasonal-naive (the value K rows ago), on the same rows.",
       specs);
   auto flags = ParseFlags(args, specs);
   if (!flags.ok()) return Fail("eval", flags.status(), 2);
@@ -80,6 +135,7 @@ int RunEval(const std::vector<std::string>& args) {
   const Graph& g = (*model)->graph;
   auto ckpt = LoadFor(g, flags->Get("checkpoint"));
   if (!ckpt.ok()) return Fail("eval", ckpt.status());
+  if (FeedInput(g, SERIES) >= 0) return EvalSeries(g, *ckpt, *flags);
   const TrainingDef& tr = g.model().training();
   auto T = flags->GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
   auto N = flags->GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);

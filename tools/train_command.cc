@@ -53,7 +53,8 @@ void StartStopSignalThread() {
 int RunTrain(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"data", "PATH", "a directory from `rnnflow prepare text`, or a raw text file "
-                       "(byte tokens; last 10% = validation)"},
+                       "(byte tokens; last 10% = validation); for models fed SERIES, a "
+                       "directory from `rnnflow prepare series`"},
       {"steps", "N", "optimizer steps (overrides training.steps)"},
       {"truncation-steps", "T", "steps per truncated-BPTT chunk"},
       {"streams-per-worker", "N", "parallel streams (batch) per worker"},
