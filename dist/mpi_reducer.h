@@ -66,7 +66,8 @@ class BucketedAllReducer : public GradientReducer {
  private:
   struct Bucket {
     std::vector<int> members;  // gradient indices
-    std::vector<float> staging;
+    int64_t count = 0;           // floats in the bucket
+    std::vector<float> staging;  // packed members (buckets of two or more)
     int pending = 0;
     MPI_Request request = MPI_REQUEST_NULL;
   };
