@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <utility>
 #include <vector>
@@ -331,11 +332,13 @@ absl::StatusOr<StepResult> Trainer::Step() {
   const double start = Now();
   bool new_epoch = false;
   RF_RETURN_IF_ERROR(series() ? Feed(*series_train_, &new_epoch) : Feed(*train_, &new_epoch));
+  const double data_seconds = Now() - start;
   if (new_epoch) session_->ResetStates();
   RF_RETURN_IF_ERROR(session_->Forward());
   RF_RETURN_IF_ERROR(session_->Backward());
   const TrainingDef& tr = graph_.model().training();
   StepResult r;
+  r.data_seconds = data_seconds;
   r.step = ++step_;
   r.loss = session_->loss();
   r.grad_norm = ClipByGlobalNorm(session_->param_grads(), tr.clip_global_norm());
@@ -390,10 +393,14 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
   std::ofstream metrics;
   if (!options_.metrics_path.empty()) {
     const bool partial = EndsWithPartialLine(options_.metrics_path);
+    const std::filesystem::path parent = std::filesystem::path(options_.metrics_path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     metrics.open(options_.metrics_path, std::ios::app);
     if (!metrics) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(options_.metrics_path, ": cannot open for appending"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          options_.metrics_path, ": cannot open for appending",
+          ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
     }
     if (partial) metrics << "\n";  // a killed run's last line stays unparsable alone
   }
@@ -432,8 +439,8 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       // %.9g round-trips a float, so runs can be compared exactly.
       metrics << absl::StrFormat(
           "{\"step\": %d, \"loss\": %.9g, \"grad_norm\": %.9g, \"lr\": %.9g, \"seconds\": "
-          "%.6f}\n",
-          r.step, r.loss, r.grad_norm, r.learning_rate, r.seconds);
+          "%.6f, \"data_seconds\": %.6f}\n",
+          r.step, r.loss, r.grad_norm, r.learning_rate, r.seconds, r.data_seconds);
       metrics.flush();
     }
     const bool last = r.step == total_steps_;

@@ -67,7 +67,8 @@ struct StepResult {
   float loss;
   float grad_norm;
   float learning_rate;
-  double seconds;
+  double seconds;       // the whole step
+  double data_seconds;  // of which reading the next chunk from the corpus
 };
 
 class Trainer {
