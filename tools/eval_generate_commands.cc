@@ -30,9 +30,9 @@ absl::StatusOr<CheckpointData> LoadFor(const Graph& graph, const std::string& pa
   }
   if (!data.ok()) return data.status();
   if (data->model_hash != ModelHash(graph.model())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        data->path, ": this checkpoint belongs to model '", data->model_name,
-        "' with another graph; use the model file it was trained with"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(data->path, ": this checkpoint belongs to model '", data->model_name,
+                     "' with another graph; use the model file it was trained with"));
   }
   return data;
 }
@@ -79,15 +79,17 @@ int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags
   auto report = EvaluateSeriesForecasts(**file, *split, (*forecaster)->AsFunction(), options);
   if (!report.ok()) return Fail("eval", report.status());
   std::cout << absl::StrFormat(
-      "%s split '%s' at step %d: %d one-step-ahead forecasts (rows [%d, %d)), original units\n",
+      "%s split '%s' at step %d: %d one-step-ahead forecasts (rows [%d, %d)), "
+      "original units\n",
       dir, split_name, ckpt.step, report->positions, report->first_row, report->end_row);
   for (const ForecastColumnMetrics& m : report->columns) {
-    std::cout << absl::StrFormat("  %s: model RMSE %.6g MAE %.6g | persistence RMSE %.6g "
-                                 "MAE %.6g",
-                                 m.name, m.rmse, m.mae, m.persistence_rmse, m.persistence_mae);
+    std::cout << absl::StrFormat(
+        "  %s: model RMSE %.6g MAE %.6g | persistence RMSE %.6g "
+        "MAE %.6g",
+        m.name, m.rmse, m.mae, m.persistence_rmse, m.persistence_mae);
     if (report->season > 0) {
-      std::cout << absl::StrFormat(" | seasonal-naive (%d rows) RMSE %.6g MAE %.6g",
-                                   report->season, m.seasonal_rmse, m.seasonal_mae);
+      std::cout << absl::StrFormat(" | seasonal-naive (%d rows) RMSE %.6g MAE %.6g", report->season,
+                                   m.seasonal_rmse, m.seasonal_mae);
     }
     std::cout << absl::StrFormat(" | RMSE / persistence RMSE %.4f\n",
                                  m.persistence_rmse > 0 ? m.rmse / m.persistence_rmse : 0.0);
@@ -112,43 +114,42 @@ int RunEval(const std::vector<std::string>& args) {
       {"forecasts", "FILE.csv", "series: write row, actual, forecast, persistence per column"},
       {"warmup", "ROWS", "series: history rows fed before the split (default: all)"},
   };
-  const std::string usage = Usage(
-      "eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
-      "Mean loss per token, perplexity and bits per token of a trained model on a split,\n"
-      "reading it as N contiguous streams with the state carried from chunk to chunk.\n"
-      "Models fed SERIES (a directory from `rnnflow prepare series`): RMSE and MAE of the\n"
-      "one-step-ahead forecasts in the columns' original units, beside persistence (the last\n"
-      "value) and, with --season K, seasonal-naive (the value K rows ago), on the same rows.",
-      specs);
-  auto flags = ParseFlags(args, specs);
-  if (!flags.ok()) return Fail("eval", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
+  const std::string usage =
+      Usage("eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
+            "Mean loss per token, perplexity and bits per token of a trained "
+            "model on a split,\n"
+            "reading it as N contiguous streams with the state carried from "
+            "chunk to chunk.\n"
+            "Models fed SERIES (a directory from `rnnflow prepare series`): "
+            "RMSE and MAE of the\n"
+            "one-step-ahead forecasts in the columns' original units, beside "
+            "persistence (the last\n"
+            "value) and, with --season K, seasonal-naive (the value K rows "
+            "ago), on the same rows.",
+            specs);
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("eval", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
+    return *exit;
   }
-  if (flags->positional.size() != 1 || !flags->Has("checkpoint") || !flags->Has("data")) {
-    std::cerr << usage;
-    return 2;
-  }
-  auto model = LoadGraph(flags->positional[0]);
+  auto model = LoadGraph(flags.positional[0]);
   if (!model.ok()) return Fail("eval", model.status());
   const Graph& g = (*model)->graph;
-  auto ckpt = LoadFor(g, flags->Get("checkpoint"));
+  auto ckpt = LoadFor(g, flags.Get("checkpoint"));
   if (!ckpt.ok()) return Fail("eval", ckpt.status());
-  if (FeedInput(g, SERIES) >= 0) return EvalSeries(g, *ckpt, *flags);
+  if (FeedInput(g, SERIES) >= 0) return EvalSeries(g, *ckpt, flags);
   const TrainingDef& tr = g.model().training();
-  auto T = flags->GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
-  auto N = flags->GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
-  auto max_chunks = flags->GetInt("max-chunks", -1);
+  auto T = flags.GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
+  auto N = flags.GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
+  auto max_chunks = flags.GetInt("max-chunks", -1);
   for (const auto* v : {&T, &N, &max_chunks}) {
     if (!v->ok()) return Fail("eval", v->status(), 2);
   }
   const int tokens = FeedInput(g, TOKENS), targets = FeedInput(g, NEXT_TOKENS);
   if (tokens < 0 || targets < 0) {
-    return Fail("eval", absl::InvalidArgumentError(
-                            "the model needs inputs with `feed: TOKENS` and `feed: NEXT_TOKENS`"));
+    return Fail("eval", absl::InvalidArgumentError("the model needs inputs with `feed: "
+                                                   "TOKENS` and `feed: NEXT_TOKENS`"));
   }
-  auto streams = OpenTrainingStreams(flags->Get("data"), flags->Get("split", "valid"), *N, *T);
+  auto streams = OpenTrainingStreams(flags.Get("data"), flags.Get("split", "valid"), *N, *T);
   if (!streams.ok()) return Fail("eval", streams.status());
   SessionOptions so;
   so.bindings = {{"T", *T}, {"N", *N}};
@@ -171,9 +172,10 @@ int RunEval(const std::vector<std::string>& args) {
   }
   const double loss = sum / std::max<int64_t>(chunks, 1);
   std::cout << absl::StrFormat(
-      "%s split '%s' at step %d: %d tokens, loss %.4f nats/token, perplexity %.3f, %.4f "
+      "%s split '%s' at step %d: %d tokens, loss %.4f nats/token, perplexity "
+      "%.3f, %.4f "
       "bits/token\n",
-      flags->Get("data"), flags->Get("split", "valid"), ckpt->step, chunks * *T * *N, loss,
+      flags.Get("data"), flags.Get("split", "valid"), ckpt->step, chunks * *T * *N, loss,
       std::exp(loss), loss / std::log(2.0));
   return 0;
 }
@@ -187,25 +189,22 @@ int RunGenerate(const std::vector<std::string>& args) {
       {"top-k", "K", "sample among the K most likely (default: all)"},
       {"seed", "S", "sampling seed (default 1)"},
   };
-  const std::string usage = Usage(
-      "generate", "MODEL.pbtxt --checkpoint PATH [--prime TEXT] [--length N] [--temperature X]",
-      "Samples text from a trained byte-level language model: the prime is fed one byte at a\n"
-      "time with the state carried, then each sampled byte is fed back.",
-      specs);
-  auto flags = ParseFlags(args, specs);
-  if (!flags.ok()) return Fail("generate", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
+  const std::string usage =
+      Usage("generate",
+            "MODEL.pbtxt --checkpoint PATH [--prime TEXT] [--length N] "
+            "[--temperature X]",
+            "Samples text from a trained byte-level language model: the prime "
+            "is fed one byte at a\n"
+            "time with the state carried, then each sampled byte is fed back.",
+            specs);
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("generate", args, specs, usage, 1, {"checkpoint"}, &flags)) {
+    return *exit;
   }
-  if (flags->positional.size() != 1 || !flags->Has("checkpoint")) {
-    std::cerr << usage;
-    return 2;
-  }
-  auto model = LoadGraph(flags->positional[0]);
+  auto model = LoadGraph(flags.positional[0]);
   if (!model.ok()) return Fail("generate", model.status());
   const Graph& g = (*model)->graph;
-  auto ckpt = LoadFor(g, flags->Get("checkpoint"));
+  auto ckpt = LoadFor(g, flags.Get("checkpoint"));
   if (!ckpt.ok()) return Fail("generate", ckpt.status());
   std::vector<std::vector<float>> values;
   std::vector<Tensor> params;
@@ -217,19 +216,21 @@ int RunGenerate(const std::vector<std::string>& args) {
   auto generator = Generator::Create(g, params);
   if (!generator.ok()) return Fail("generate", generator.status());
   SampleOptions options;
-  auto length = flags->GetInt("length", 500);
-  auto top_k = flags->GetInt("top-k", 0);
-  auto seed = flags->GetInt("seed", 1);
-  auto temperature = flags->GetDouble("temperature", 1.0);
+  auto length = flags.GetInt("length", 500);
+  auto top_k = flags.GetInt("top-k", 0);
+  auto seed = flags.GetInt("seed", 1);
+  auto temperature = flags.GetDouble("temperature", 1.0);
   if (!length.ok() || !top_k.ok() || !seed.ok() || !temperature.ok()) {
-    return Fail("generate", absl::InvalidArgumentError(
-                                "--length, --top-k, --seed and --temperature expect numbers"), 2);
+    return Fail(
+        "generate",
+        absl::InvalidArgumentError("--length, --top-k, --seed and --temperature expect numbers"),
+        2);
   }
   options.length = *length;
   options.top_k = static_cast<int>(*top_k);
   options.seed = static_cast<uint64_t>(*seed);
   options.temperature = static_cast<float>(*temperature);
-  const std::string prime = flags->Get("prime");
+  const std::string prime = flags.Get("prime");
   auto text = (*generator)->Generate(prime, options);
   if (!text.ok()) return Fail("generate", text.status());
   std::cout << prime << *text << "\n";

@@ -1,5 +1,7 @@
 #include "tools/flags.h"
 
+#include <iostream>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -75,6 +77,29 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
     out.values[name] = value;
   }
   return out;
+}
+
+std::optional<int> ParseCommandLine(const std::string& verb, const std::vector<std::string>& args,
+                                    const std::vector<FlagSpec>& specs, const std::string& usage,
+                                    size_t positional, const std::vector<std::string>& required,
+                                    ParsedFlags* out) {
+  auto flags = ParseFlags(args, specs);
+  if (!flags.ok()) {
+    std::cerr << "rnnflow " << verb << ": " << flags.status().message() << "\n";
+    return 2;
+  }
+  if (flags->help) {
+    std::cout << usage;
+    return 0;
+  }
+  bool complete = positional == kAnyPositional || flags->positional.size() == positional;
+  for (const std::string& name : required) complete = complete && flags->Has(name);
+  if (!complete) {
+    std::cerr << usage;
+    return 2;
+  }
+  *out = *std::move(flags);
+  return std::nullopt;
 }
 
 std::string Usage(const std::string& verb, const std::string& args, const std::string& summary,

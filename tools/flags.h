@@ -5,6 +5,7 @@
 #define RNNFLOW_TOOLS_FLAGS_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,20 @@ struct ParsedFlags {
 absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                        const std::vector<FlagSpec>& specs);
 
+// The usual start of a verb. Parses `args`; for --help prints `usage` and
+// returns 0; for a bad flag, a number of positional arguments other than
+// `positional` (kAnyPositional: any) or a missing `required` flag prints the
+// error or the usage to stderr and returns 2. Otherwise fills `out` and
+// returns nullopt: go on.
+inline constexpr size_t kAnyPositional = static_cast<size_t>(-1);
+std::optional<int> ParseCommandLine(const std::string& verb, const std::vector<std::string>& args,
+                                    const std::vector<FlagSpec>& specs, const std::string& usage,
+                                    size_t positional, const std::vector<std::string>& required,
+                                    ParsedFlags* out);
+
 // "usage: rnnflow VERB ARGS\n\nSUMMARY\n\nflags:\n  --name VALUE  help\n".
-std::string Usage(const std::string& verb, const std::string& args,
-                  const std::string& summary, const std::vector<FlagSpec>& specs);
+std::string Usage(const std::string& verb, const std::string& args, const std::string& summary,
+                  const std::vector<FlagSpec>& specs);
 
 }  // namespace rnnflow
 

@@ -16,9 +16,12 @@ namespace {
 
 const char* TimeKindName(TimeKind k) {
   switch (k) {
-    case TimeKind::kStatic: return "static";
-    case TimeKind::kSequence: return "sequence";
-    case TimeKind::kStep: return "per-step";
+    case TimeKind::kStatic:
+      return "static";
+    case TimeKind::kSequence:
+      return "sequence";
+    case TimeKind::kStep:
+      return "per-step";
   }
   return "?";
 }
@@ -28,9 +31,9 @@ void PrintSummary(const Graph& g, std::ostream& out) {
   for (int id : g.graph_inputs()) {
     const TensorInfo& t = g.tensor(id);
     const InputDef& def = g.model().input(t.index);
-    out << absl::StrFormat("  %-20s %-8s %s%s\n", t.name, DataType_Name(t.dtype),
-                           ShapeToString(t.shape),
-                           def.feed() == FEED_NONE ? "" : absl::StrCat("  feed ", Feed_Name(def.feed())));
+    out << absl::StrFormat(
+        "  %-20s %-8s %s%s\n", t.name, DataType_Name(t.dtype), ShapeToString(t.shape),
+        def.feed() == FEED_NONE ? "" : absl::StrCat("  feed ", Feed_Name(def.feed())));
   }
   out << "\noutputs:\n";
   for (int id : g.outputs()) {
@@ -86,31 +89,27 @@ int RunValidate(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"inference", "", "the model need not have a loss"},
   };
-  const std::string usage = Usage(
-      "validate", "MODEL.pbtxt [--inference]",
-      "Checks MODEL against the op registry (attributes, inputs, shapes, state links, loss)\n"
-      "and prints its inputs, outputs, parameters and shapes. Exit status 1 on any error,\n"
-      "reported as FILE:LINE:COL: node 'NAME' (OP): what was expected.",
-      specs);
-  auto flags = ParseFlags(args, specs);
-  if (!flags.ok()) return Fail("validate", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
-  }
-  if (flags->positional.size() != 1) {
-    std::cerr << usage;
-    return 2;
+  const std::string usage =
+      Usage("validate", "MODEL.pbtxt [--inference]",
+            "Checks MODEL against the op registry (attributes, inputs, shapes, "
+            "state links, loss)\n"
+            "and prints its inputs, outputs, parameters and shapes. Exit "
+            "status 1 on any error,\n"
+            "reported as FILE:LINE:COL: node 'NAME' (OP): what was expected.",
+            specs);
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("validate", args, specs, usage, 1, {}, &flags)) {
+    return *exit;
   }
   GraphOptions options;
-  options.require_loss = !flags->Has("inference");
-  auto model = LoadGraph(flags->positional[0], options);
+  options.require_loss = !flags.Has("inference");
+  auto model = LoadGraph(flags.positional[0], options);
   if (!model.ok()) {
     std::cerr << model.status().message() << "\n";
     return 1;
   }
   PrintSummary((*model)->graph, std::cout);
-  std::cout << "\n" << flags->positional[0] << ": OK\n";
+  std::cout << "\n" << flags.positional[0] << ": OK\n";
   return 0;
 }
 
@@ -121,54 +120,51 @@ int RunInspect(const std::vector<std::string>& args) {
       {"dot", "FILE", "write the graph as Graphviz (rolled, or unrolled with --unrolled)"},
       {"unrolled", "T", "with --dot: the graph unrolled over T steps"},
   };
-  const std::string usage = Usage(
-      "inspect", "MODEL.pbtxt [--T STEPS] [--N STREAMS] [--dot FILE [--unrolled T]]",
-      "Prints parameter counts, FLOPs per training step and the planned peak memory for\n"
-      "chunks of T steps of N streams (the static memory plan, known before any step runs).",
-      specs);
-  auto flags = ParseFlags(args, specs);
-  if (!flags.ok()) return Fail("inspect", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
-  }
-  if (flags->positional.size() != 1) {
-    std::cerr << usage;
-    return 2;
+  const std::string usage =
+      Usage("inspect", "MODEL.pbtxt [--T STEPS] [--N STREAMS] [--dot FILE [--unrolled T]]",
+            "Prints parameter counts, FLOPs per training step and the planned "
+            "peak memory for\n"
+            "chunks of T steps of N streams (the static memory plan, known "
+            "before any step runs).",
+            specs);
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("inspect", args, specs, usage, 1, {}, &flags)) {
+    return *exit;
   }
   GraphOptions options;
   options.require_loss = false;
-  auto model = LoadGraph(flags->positional[0], options);
+  auto model = LoadGraph(flags.positional[0], options);
   if (!model.ok()) return Fail("inspect", model.status());
   const Graph& g = (*model)->graph;
   for (const char* f : {"T", "N", "unrolled"}) {
-    if (auto v = flags->GetInt(f, 1); !v.ok() || *v < 1) {
-      return Fail("inspect", absl::InvalidArgumentError(
-                                 absl::StrCat("--", f, " expects a positive integer")), 2);
+    if (auto v = flags.GetInt(f, 1); !v.ok() || *v < 1) {
+      return Fail("inspect",
+                  absl::InvalidArgumentError(absl::StrCat("--", f, " expects a positive integer")),
+                  2);
     }
   }
-  const SymbolBindings bindings = DefaultBindings(g, *flags);
+  const SymbolBindings bindings = DefaultBindings(g, flags);
 
-  if (flags->Has("dot")) {
+  if (flags.Has("dot")) {
     std::string dot;
-    if (flags->Has("unrolled")) {
-      auto d = UnrolledDot(g, *flags->GetInt("unrolled", 1));
+    if (flags.Has("unrolled")) {
+      auto d = UnrolledDot(g, *flags.GetInt("unrolled", 1));
       if (!d.ok()) return Fail("inspect", d.status());
       dot = *std::move(d);
     } else {
       dot = RolledDot(g);
     }
-    std::ofstream f(flags->Get("dot"));
+    std::ofstream f(flags.Get("dot"));
     f << dot;
     f.close();
     if (!f) {
-      return Fail("inspect", absl::InvalidArgumentError(
-                                 absl::StrCat(flags->Get("dot"), ": cannot write")));
+      return Fail("inspect",
+                  absl::InvalidArgumentError(absl::StrCat(flags.Get("dot"), ": cannot write")));
     }
-    std::cout << "wrote " << flags->Get("dot") << "\n";
+    std::cout << "wrote " << flags.Get("dot") << "\n";
   }
-  std::cout << absl::StrFormat("model '%s' for T=%d, N=%d\n\n", g.model().name(),
-                               bindings.at("T"), bindings.at("N"));
+  std::cout << absl::StrFormat("model '%s' for T=%d, N=%d\n\n", g.model().name(), bindings.at("T"),
+                               bindings.at("N"));
   std::cout << "parameters:\n";
   for (const ParamInfo& p : g.params()) {
     std::cout << absl::StrFormat("  %-28s %-14s %10d\n", p.name, ShapeToString(p.shape),
@@ -179,7 +175,8 @@ int RunInspect(const std::vector<std::string>& args) {
   auto flops = CountFlops(g, bindings);
   if (!flops.ok()) return Fail("inspect", flops.status());
   std::cout << absl::StrFormat(
-      "FLOPs per training step: %.3f GFLOP (forward %.3f, backward %.3f); per token %.0f\n",
+      "FLOPs per training step: %.3f GFLOP (forward %.3f, backward %.3f); per "
+      "token %.0f\n",
       flops->training_step() / 1e9, flops->forward / 1e9, flops->backward / 1e9,
       double(flops->training_step()) / (bindings.at("T") * bindings.at("N")));
 
@@ -190,7 +187,8 @@ int RunInspect(const std::vector<std::string>& args) {
   if (!session.ok()) return Fail("inspect", session.status());
   const MemoryPlanStats& m = (*session)->memory();
   std::cout << absl::StrFormat(
-      "planned peak memory: %s (activations %s, gradients %s, parameters %s, carried state "
+      "planned peak memory: %s (activations %s, gradients %s, parameters %s, "
+      "carried state "
       "%s, kernel workspaces %s)\n",
       HumanBytes(m.total()), HumanBytes(m.activations), HumanBytes(m.gradients),
       HumanBytes(m.parameters), HumanBytes(m.carried), HumanBytes(m.kernels));

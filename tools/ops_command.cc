@@ -12,17 +12,16 @@ namespace rnnflow {
 int RunOps(const std::vector<std::string>& args) {
   const std::string usage =
       Usage("ops", "[OP...]",
-            "Lists every registered op (or the named ones) with its inputs, outputs,\n"
+            "Lists every registered op (or the named ones) with its inputs, "
+            "outputs,\n"
             "attributes (types and defaults), parameters and a one-line description.",
             {});
-  auto flags = ParseFlags(args, {});
-  if (!flags.ok()) return Fail("ops", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("ops", args, {}, usage, kAnyPositional, {}, &flags)) {
+    return *exit;
   }
   const OpRegistry& registry = OpRegistry::Global();
-  std::vector<std::string> names = flags->positional.empty() ? registry.Names() : flags->positional;
+  std::vector<std::string> names = flags.positional.empty() ? registry.Names() : flags.positional;
   for (const std::string& name : names) {
     const OpSchema* op = registry.Find(name);
     if (op == nullptr) {
@@ -41,8 +40,7 @@ int RunOps(const std::vector<std::string>& args) {
     for (const AttrSpec& a : op->attrs()) {
       std::cout << absl::StrFormat(
           "  attr   %-12s %-8s %s  %s\n", a.name, AttrTypeName(a.type),
-          a.required ? "required" : absl::StrCat("= ", AttrValueToString(a.default_value)),
-          a.doc);
+          a.required ? "required" : absl::StrCat("= ", AttrValueToString(a.default_value)), a.doc);
     }
     if (!op->params_doc().empty()) std::cout << "  params " << op->params_doc() << "\n";
     for (const auto& [in, out] : op->carried_states()) {

@@ -16,16 +16,22 @@ namespace rnnflow {
 namespace {
 
 const char kSummary[] =
-    "Prepares data for training, streaming (memory does not grow with the input):\n"
+    "Prepares data for training, streaming (memory does not grow with the "
+    "input):\n"
     "\n"
     "  rnnflow prepare text CORPUS --out DIR [--level byte|char]\n"
-    "      DIR/vocab.tsv, DIR/{train,valid,test}.tok (token files), DIR/meta.json\n"
+    "      DIR/vocab.tsv, DIR/{train,valid,test}.tok (token files), "
+    "DIR/meta.json\n"
     "  rnnflow prepare series FILE.csv --column NAME[,NAME...] --out DIR\n"
-    "      DIR/series.f32 (normalised float32 rows), DIR/stats.tsv (mean, std), DIR/meta.json\n"
+    "      DIR/series.f32 (normalised float32 rows), DIR/stats.tsv (mean, "
+    "std), DIR/meta.json\n"
     "\n"
-    "Splits are taken by position (text) or time (series): train first, then valid, then\n"
-    "test. `rnnflow prepare text --help` and `rnnflow prepare series --help` list the flags;\n"
-    "runtime/corpus.h, runtime/csv.h and runtime/token_streams.h document the formats.";
+    "Splits are taken by position (text) or time (series): train first, then "
+    "valid, then\n"
+    "test. `rnnflow prepare text --help` and `rnnflow prepare series --help` "
+    "list the flags;\n"
+    "runtime/corpus.h, runtime/csv.h and runtime/token_streams.h document the "
+    "formats.";
 
 std::string Megabytes(int64_t bytes) {
   return absl::StrFormat("%.1f MB", static_cast<double>(bytes) / 1e6);
@@ -49,35 +55,34 @@ int RunPrepareText(const std::vector<std::string>& args) {
       {"test", "F", "fraction held out for testing, at the end (default 0.05)"},
       {"min-count", "N", "char level: train characters seen < N times become <unk> (1)"},
   };
-  const std::string usage = Usage(
-      "prepare text", "CORPUS --out DIR [flags]",
-      "Builds the vocabulary of CORPUS and writes its tokens, split by position into\n"
-      "DIR/train.tok, DIR/valid.tok and DIR/test.tok, plus DIR/vocab.tsv and DIR/meta.json.\n"
-      "--level char reads UTF-8 (malformed input is an error naming line and column); its\n"
-      "vocabulary is the train split's characters by frequency, then <unk>. Reads the file\n"
-      "in blocks (twice at char level). `rnnflow train --data DIR` reads the result.",
-      specs);
-  auto flags = ParseFlags(args, specs);
-  if (!flags.ok()) return Fail("prepare text", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
-  }
-  if (flags->positional.size() != 1 || !flags->Has("out")) {
-    std::cerr << usage;
-    return 2;
+  const std::string usage =
+      Usage("prepare text", "CORPUS --out DIR [flags]",
+            "Builds the vocabulary of CORPUS and writes its tokens, split by "
+            "position into\n"
+            "DIR/train.tok, DIR/valid.tok and DIR/test.tok, plus DIR/vocab.tsv "
+            "and DIR/meta.json.\n"
+            "--level char reads UTF-8 (malformed input is an error naming line "
+            "and column); its\n"
+            "vocabulary is the train split's characters by frequency, then "
+            "<unk>. Reads the file\n"
+            "in blocks (twice at char level). `rnnflow train --data DIR` reads "
+            "the result.",
+            specs);
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("prepare text", args, specs, usage, 1, {"out"}, &flags)) {
+    return *exit;
   }
   TextPrepareOptions options;
-  auto level = ParseTextLevel(flags->Get("level", "byte"));
+  auto level = ParseTextLevel(flags.Get("level", "byte"));
   if (!level.ok()) return Fail("prepare text", level.status(), 2);
   options.level = *level;
-  absl::Status s = GetFractions(*flags, &options.valid_fraction, &options.test_fraction);
+  absl::Status s = GetFractions(flags, &options.valid_fraction, &options.test_fraction);
   if (!s.ok()) return Fail("prepare text", s, 2);
-  auto min_count = flags->GetInt("min-count", 1);
+  auto min_count = flags.GetInt("min-count", 1);
   if (!min_count.ok()) return Fail("prepare text", min_count.status(), 2);
   options.min_count = *min_count;
 
-  auto report = PrepareText(flags->positional[0], flags->Get("out"), options);
+  auto report = PrepareText(flags.positional[0], flags.Get("out"), options);
   if (!report.ok()) return Fail("prepare text", report.status());
   const TextPrepareReport& r = *report;
   std::cout << "prepared " << r.out_dir << " from " << r.source << " (" << TextLevelName(r.level)
@@ -90,10 +95,9 @@ int RunPrepareText(const std::vector<std::string>& args) {
                                  sp.begin_byte, sp.end_byte,
                                  r.unk_id >= 0 ? absl::StrCat(", ", sp.unknown, " <unk>") : "");
   }
-  std::cout << absl::StrFormat("  read %s in %.2f s (%d %s): %.1f MB/s; peak RSS %s\n",
-                               Megabytes(r.input_bytes), r.seconds, r.passes,
-                               r.passes == 1 ? "pass" : "passes", r.mb_per_second,
-                               Megabytes(r.peak_rss_bytes));
+  std::cout << absl::StrFormat(
+      "  read %s in %.2f s (%d %s): %.1f MB/s; peak RSS %s\n", Megabytes(r.input_bytes), r.seconds,
+      r.passes, r.passes == 1 ? "pass" : "passes", r.mb_per_second, Megabytes(r.peak_rss_bytes));
   return 0;
 }
 
@@ -105,17 +109,22 @@ int RunPrepareSeries(const std::vector<std::string>& args) {
       {"valid", "F", "fraction of rows for validation, after train (default 0.05)"},
       {"test", "F", "fraction of rows for testing, at the end (default 0.05)"},
   };
-  const std::string usage = Usage(
-      "prepare series", "FILE.csv --column NAME --out DIR [flags]",
-      "Reads the named columns of FILE.csv (header row; quoted fields; LF or CRLF) and writes\n"
-      "DIR/series.f32 (float32 rows, normalised with the train rows' mean and std), DIR/stats.tsv\n"
-      "(those means and stds, to undo the normalisation) and DIR/meta.json. Rows are split by\n"
-      "time: train, then valid, then test. Missing values (empty or not a number):\n"
-      "  error        stop at the first, naming FILE:LINE:COLUMN\n"
-      "  interpolate  linear between the neighbouring values of the column; before the first\n"
-      "               or after the last value, that value\n"
-      "  drop         leave the row out",
-      specs);
+  const std::string usage =
+      Usage("prepare series", "FILE.csv --column NAME --out DIR [flags]",
+            "Reads the named columns of FILE.csv (header row; quoted fields; "
+            "LF or CRLF) and writes\n"
+            "DIR/series.f32 (float32 rows, normalised with the train rows' "
+            "mean and std), DIR/stats.tsv\n"
+            "(those means and stds, to undo the normalisation) and "
+            "DIR/meta.json. Rows are split by\n"
+            "time: train, then valid, then test. Missing values (empty or not "
+            "a number):\n"
+            "  error        stop at the first, naming FILE:LINE:COLUMN\n"
+            "  interpolate  linear between the neighbouring values of the "
+            "column; before the first\n"
+            "               or after the last value, that value\n"
+            "  drop         leave the row out",
+            specs);
   // --column may be given several times; the flag parser keeps one value per
   // name, so collect them first.
   std::vector<std::string> columns, rest;
@@ -133,25 +142,19 @@ int RunPrepareSeries(const std::vector<std::string>& args) {
       columns.emplace_back(name);
     }
   }
-  auto flags = ParseFlags(rest, specs);
-  if (!flags.ok()) return Fail("prepare series", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
-  }
-  if (flags->positional.size() != 1 || !flags->Has("out")) {
-    std::cerr << usage;
-    return 2;
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("prepare series", rest, specs, usage, 1, {"out"}, &flags)) {
+    return *exit;
   }
   SeriesPrepareOptions options;
   options.columns = columns;
-  auto missing = ParseMissingPolicy(flags->Get("missing", "error"));
+  auto missing = ParseMissingPolicy(flags.Get("missing", "error"));
   if (!missing.ok()) return Fail("prepare series", missing.status(), 2);
   options.missing = *missing;
-  absl::Status s = GetFractions(*flags, &options.valid_fraction, &options.test_fraction);
+  absl::Status s = GetFractions(flags, &options.valid_fraction, &options.test_fraction);
   if (!s.ok()) return Fail("prepare series", s, 2);
 
-  auto report = PrepareSeries(flags->positional[0], flags->Get("out"), options);
+  auto report = PrepareSeries(flags.positional[0], flags.Get("out"), options);
   if (!report.ok()) return Fail("prepare series", report.status());
   const SeriesPrepareReport& r = *report;
   std::cout << "prepared " << r.out_dir << " from " << r.source << ": " << r.rows << " rows x "

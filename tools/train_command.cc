@@ -52,9 +52,10 @@ void StartStopSignalThread() {
 
 int RunTrain(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
-      {"data", "PATH", "a directory from `rnnflow prepare text`, or a raw text file "
-                       "(byte tokens; last 10% = validation); for models fed SERIES, a "
-                       "directory from `rnnflow prepare series`"},
+      {"data", "PATH",
+       "a directory from `rnnflow prepare text`, or a raw text file "
+       "(byte tokens; last 10% = validation); for models fed SERIES, a "
+       "directory from `rnnflow prepare series`"},
       {"steps", "N", "optimizer steps (overrides training.steps)"},
       {"truncation-steps", "T", "steps per truncated-BPTT chunk"},
       {"streams-per-worker", "N", "parallel streams (batch) per worker"},
@@ -70,40 +71,41 @@ int RunTrain(const std::vector<std::string>& args) {
       {"checkpoint-dir", "DIR", "write checkpoints (ckpt-<step>.rfck) into DIR"},
       {"checkpoint-every", "N", "checkpoint every N steps (default 100; 0: only at the end)"},
       {"keep-checkpoints", "K", "keep the newest K checkpoints (default 3; 0: all)"},
-      {"resume", "", "continue from the newest valid checkpoint in --checkpoint-dir (starts at "
-                     "step 0 when there is none)"},
+      {"resume", "",
+       "continue from the newest valid checkpoint in --checkpoint-dir (starts "
+       "at "
+       "step 0 when there is none)"},
   };
   const std::string usage =
       Usage("train", "MODEL.pbtxt --data CORPUS [flags]",
-            "Trains MODEL on CORPUS with truncated backpropagation through time: the corpus is\n"
-            "cut into N contiguous streams, each step takes T tokens of every stream, and the\n"
+            "Trains MODEL on CORPUS with truncated backpropagation through "
+            "time: the corpus is\n"
+            "cut into N contiguous streams, each step takes T tokens of every "
+            "stream, and the\n"
             "hidden state is carried (detached) from one chunk to the next.\n\n"
-            "With --checkpoint-dir, Ctrl-C (SIGINT) or SIGTERM stops after the current step,\n"
-            "writes a checkpoint and exits with status 130 (SIGINT) or 143 (SIGTERM); a second\n"
-            "Ctrl-C kills at once. `--resume` continues exactly: the same losses, step for step,\n"
+            "With --checkpoint-dir, Ctrl-C (SIGINT) or SIGTERM stops after the "
+            "current step,\n"
+            "writes a checkpoint and exits with status 130 (SIGINT) or 143 "
+            "(SIGTERM); a second\n"
+            "Ctrl-C kills at once. `--resume` continues exactly: the same "
+            "losses, step for step,\n"
             "as a run that was never stopped (same flags, one thread).",
             specs);
-  auto flags = ParseFlags(args, specs);
-  if (!flags.ok()) return Fail("train", flags.status(), 2);
-  if (flags->help) {
-    std::cout << usage;
-    return 0;
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("train", args, specs, usage, 1, {"data"}, &flags)) {
+    return *exit;
   }
-  if (flags->positional.size() != 1 || !flags->Has("data")) {
-    std::cerr << usage;
-    return 2;
-  }
-  auto model = LoadGraph(flags->positional[0]);
+  auto model = LoadGraph(flags.positional[0]);
   if (!model.ok()) return Fail("train", model.status());
 
   TrainerOptions options;
-  options.data_path = flags->Get("data");
-  options.metrics_path = flags->Get("metrics");
+  options.data_path = flags.Get("data");
+  options.metrics_path = flags.Get("metrics");
   options.log = &std::cout;
   options.tty = isatty(STDOUT_FILENO) != 0;
   absl::Status status;
   auto get_int = [&](const char* name, int64_t fallback) -> int64_t {
-    auto v = flags->GetInt(name, fallback);
+    auto v = flags.GetInt(name, fallback);
     if (!v.ok()) {
       status = v.status();
       return fallback;
@@ -117,21 +119,21 @@ int RunTrain(const std::vector<std::string>& args) {
   options.threads = static_cast<int>(get_int("threads", 0));
   options.valid_every = get_int("valid-every", 0);
   options.log_every = std::max<int64_t>(1, get_int("log-every", 10));
-  options.checkpoint_dir = flags->Get("checkpoint-dir");
+  options.checkpoint_dir = flags.Get("checkpoint-dir");
   options.checkpoint_every = get_int("checkpoint-every", 100);
   options.keep_checkpoints = static_cast<int>(get_int("keep-checkpoints", 3));
-  options.resume = flags->Has("resume") && flags->Get("resume") != "false";
+  options.resume = flags.Has("resume") && flags.Get("resume") != "false";
   if (status.ok() && (options.checkpoint_every < 0 || options.keep_checkpoints < 0)) {
     status = absl::InvalidArgumentError("--checkpoint-every and --keep-checkpoints must be >= 0");
   }
   if (status.ok() && options.resume && options.checkpoint_dir.empty()) {
     status = absl::InvalidArgumentError("--resume needs --checkpoint-dir DIR");
   }
-  auto lr = flags->GetDouble("lr", -1);
+  auto lr = flags.GetDouble("lr", -1);
   if (!lr.ok()) status = lr.status();
   if (!status.ok()) return Fail("train", status, 2);
   options.learning_rate = static_cast<float>(*lr);
-  options.validate = !flags->Has("no-validation");
+  options.validate = !flags.Has("no-validation");
 
   // Under mpirun every rank runs this command; rank 0 reports.
   std::unique_ptr<MpiWorld> world;
@@ -140,11 +142,12 @@ int RunTrain(const std::vector<std::string>& args) {
     auto w = MpiWorld::Init(nullptr, nullptr);
     if (!w.ok()) return Fail("train", w.status());
     world = *std::move(w);
-    auto bucket_mb = flags->GetDouble("bucket-mb", 4);
-    auto timeout = flags->GetDouble("allreduce-timeout", 60);
+    auto bucket_mb = flags.GetDouble("bucket-mb", 4);
+    auto timeout = flags.GetDouble("allreduce-timeout", 60);
     if (!bucket_mb.ok() || !timeout.ok()) {
-      return Fail("train", absl::InvalidArgumentError(
-                               "--bucket-mb and --allreduce-timeout expect numbers"), 2);
+      return Fail("train",
+                  absl::InvalidArgumentError("--bucket-mb and --allreduce-timeout expect numbers"),
+                  2);
     }
     reducer = std::make_unique<BucketedAllReducer>(
         world->comm(), static_cast<int64_t>(*bucket_mb * (1 << 20)), *timeout);
@@ -175,12 +178,12 @@ int RunTrain(const std::vector<std::string>& args) {
     }
     uint64_t params_hash = 0;
     for (const Tensor& p : (*trainer)->session().params()) {
-      params_hash = StableHash(std::string(static_cast<const char*>(p.data()), p.num_bytes()),
-                               params_hash);
+      params_hash =
+          StableHash(std::string(static_cast<const char*>(p.data()), p.num_bytes()), params_hash);
     }
-    for (auto [what, hash] : {std::pair<const char*, uint64_t>{"the gradient bucket plan",
-                                                               reducer->PlanHash()},
-                              {"the initial parameters", params_hash}}) {
+    for (auto [what, hash] :
+         {std::pair<const char*, uint64_t>{"the gradient bucket plan", reducer->PlanHash()},
+          {"the initial parameters", params_hash}}) {
       if (auto st = world->CheckSameEverywhere(what, hash); !st.ok()) return Fail("train", st);
     }
     const std::string map = world->BindingMap(omp_get_max_threads());
