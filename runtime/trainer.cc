@@ -404,12 +404,14 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
     }
     if (partial) metrics << "\n";  // a killed run's last line stays unparsable alone
   }
+  // What one position of a stream is: a token of a corpus or a row of a series.
+  const char* unit = series() ? "rows" : "tokens";
   if (log) {
     *log << absl::StrFormat(
-        "training %s: %d parameters, T=%d steps x N=%d streams x %d worker%s = %d tokens per "
+        "training %s: %d parameters, T=%d steps x N=%d streams x %d worker%s = %d %s per "
         "update, %d steps, %d threads\n",
         graph_.model().name(), graph_.NumParameters(), T_, N_, std::max(1, options_.world_size),
-        options_.world_size > 1 ? "s" : "", T_ * N_ * std::max(1, options_.world_size),
+        options_.world_size > 1 ? "s" : "", T_ * N_ * std::max(1, options_.world_size), unit,
         total_steps_, omp_get_max_threads());
   }
   const bool checkpointing = !options_.checkpoint_dir.empty();
@@ -450,9 +452,9 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       // log_every steps; elsewhere (files, pipes) only the kept lines appear.
       const double tps = window_steps * T_ * N_ / std::max(window_seconds, 1e-9);
       const double eta = (total_steps_ - r.step) * (Now() - start) / (r.step - first_step);
-      *log << absl::StrFormat("%sstep %6d/%d  loss %.4f  tokens/s %.0f  lr %.3g  eta %.0fs%s",
-                              options_.tty ? "\r\033[K" : "", r.step, total_steps_, r.loss, tps,
-                              r.learning_rate, eta, log_line ? "\n" : "");
+      *log << absl::StrFormat("%sstep %6d/%d  loss %.4f  %s/s %.0f  lr %.3g  eta %.0fs%s",
+                              options_.tty ? "\r\033[K" : "", r.step, total_steps_, r.loss, unit,
+                              tps, r.learning_rate, eta, log_line ? "\n" : "");
       log->flush();
       if (log_line) {
         window_seconds = 0;
