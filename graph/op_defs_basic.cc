@@ -26,8 +26,7 @@ absl::Status ExpectAllFloat(const ShapeContext& ctx, std::vector<int> except = {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> PositiveIntAttr(const ShapeContext& ctx,
-                                        absl::string_view name) {
+absl::StatusOr<int64_t> PositiveIntAttr(const ShapeContext& ctx, absl::string_view name) {
   const int64_t v = ctx.GetInt(name);
   if (v <= 0) return ctx.AttrError(name, absl::StrCat("must be positive; got ", v));
   return v;
@@ -36,8 +35,8 @@ absl::StatusOr<int64_t> PositiveIntAttr(const ShapeContext& ctx,
 // Normalizes `axis` (negative counts from the end) against `rank`.
 absl::StatusOr<int> NormalizeAxis(const ShapeContext& ctx, int64_t axis, int rank) {
   if (axis < -rank || axis >= rank) {
-    return ctx.AttrError("axis", absl::StrCat("must be in [", -rank, ", ", rank,
-                                              ") for rank ", rank, "; got ", axis));
+    return ctx.AttrError("axis", absl::StrCat("must be in [", -rank, ", ", rank, ") for rank ",
+                                              rank, "; got ", axis));
   }
   return static_cast<int>(axis < 0 ? axis + rank : axis);
 }
@@ -64,10 +63,9 @@ absl::Status BroadcastBinaryShape(ShapeContext& ctx) {
   const SymShape& b = ctx.input_shape(1);
   if (!IsSuffix(a, b)) {
     return ctx.InputError(
-        1, absl::StrCat("has shape ", ShapeToString(b),
-                        ", which must equal the shape of input 'a' ",
-                        ShapeToString(a),
-                        " or a suffix of it (broadcast over leading dims)"));
+        1,
+        absl::StrCat("has shape ", ShapeToString(b), ", which must equal the shape of input 'a' ",
+                     ShapeToString(a), " or a suffix of it (broadcast over leading dims)"));
   }
   ctx.SetOutput(0, a);
   return absl::OkStatus();
@@ -79,9 +77,8 @@ absl::Status SameShapeLossShape(ShapeContext& ctx) {
   const SymShape& a = ctx.input_shape(0);
   const SymShape& b = ctx.input_shape(1);
   if (a != b) {
-    return ctx.InputError(1, absl::StrCat("must have the shape of input '",
-                                          ctx.input_name(0), "' ", ShapeToString(a),
-                                          "; got ", ShapeToString(b)));
+    return ctx.InputError(1, absl::StrCat("must have the shape of input '", ctx.input_name(0), "' ",
+                                          ShapeToString(a), "; got ", ShapeToString(b)));
   }
   ctx.SetOutput(0, {});
   return absl::OkStatus();
@@ -90,13 +87,19 @@ absl::Status SameShapeLossShape(ShapeContext& ctx) {
 }  // namespace
 
 RF_REGISTER_OP("Embedding")
-    .Doc("Looks up rows of a trainable table: y[..., :] = table[ids[...], :]. "
-         "Ids outside [0, vocab) are a runtime error.")
+    .Doc(
+        "Looks up rows of a trainable table: y[..., :] = table[ids[...], :]. "
+        "Ids outside [0, vocab) are a runtime error.")
     .NonDifferentiableInput("ids", "INT32 token ids, any shape [...]")
     .Output("y", "FLOAT32 [..., dim]")
     .Attr("vocab", AttrType::kInt, "number of rows of the table (vocabulary size)")
     .Attr("dim", AttrType::kInt, "embedding width")
-    .ParamsDoc("table [vocab, dim], uniform in [-0.1, 0.1]")
+    .Attr("init", AttrType::kString, StringAttr("uniform"),
+          "initial table values: \"uniform\" in [-init_scale, init_scale] or \"normal\" with "
+          "stddev init_scale (PyTorch's nn.Embedding: normal, 1)")
+    .AllowedValues({"uniform", "normal"})
+    .Attr("init_scale", AttrType::kFloat, FloatAttr(0.1f), "scale of the initial values, > 0")
+    .ParamsDoc("table [vocab, dim], initialised per init and init_scale")
     .SetShapeFn([](ShapeContext& ctx) -> absl::Status {
       RF_RETURN_IF_ERROR(ctx.ExpectDtype(0, INT32));
       RF_ASSIGN_OR_RETURN(const int64_t vocab, PositiveIntAttr(ctx, "vocab"));
@@ -104,7 +107,10 @@ RF_REGISTER_OP("Embedding")
       SymShape out = ctx.input_shape(0);
       out.push_back(Dim::Known(dim));
       ctx.SetOutput(0, std::move(out));
-      ctx.AddParam("table", {vocab, dim}, MakeInit("uniform", 0.1f));
+      const float scale = ctx.GetFloat("init_scale");
+      if (!(scale > 0))
+        return ctx.AttrError("init_scale", absl::StrCat("must be > 0; got ", scale));
+      ctx.AddParam("table", {vocab, dim}, MakeInit(ctx.GetString("init"), scale));
       return absl::OkStatus();
     });
 
@@ -114,8 +120,9 @@ RF_REGISTER_OP("Dense")
     .Output("y", "FLOAT32 [..., units]")
     .Attr("units", AttrType::kInt, "output width")
     .Attr("use_bias", AttrType::kBool, BoolAttr(true), "whether to add a bias")
-    .ParamsDoc("kernel [C, units] (glorot_uniform); bias [units] (zeros), only "
-               "when use_bias")
+    .ParamsDoc(
+        "kernel [C, units] (glorot_uniform); bias [units] (zeros), only "
+        "when use_bias")
     .SetShapeFn([](ShapeContext& ctx) -> absl::Status {
       RF_RETURN_IF_ERROR(ctx.ExpectDtype(0, FLOAT32));
       RF_ASSIGN_OR_RETURN(const int64_t c, ctx.KnownLastDim(0));
@@ -140,10 +147,9 @@ RF_REGISTER_OP("MatMul")
       const SymShape& a = ctx.input_shape(0);
       const SymShape& b = ctx.input_shape(1);
       if (a.back() != b[0]) {
-        return ctx.InputError(
-            1, absl::StrCat("dimension 0 (K) must equal the last dimension of "
-                            "input 'a'; got a ",
-                            ShapeToString(a), " and b ", ShapeToString(b)));
+        return ctx.InputError(1, absl::StrCat("dimension 0 (K) must equal the last dimension of "
+                                              "input 'a'; got a ",
+                                              ShapeToString(a), " and b ", ShapeToString(b)));
       }
       SymShape out = a;
       out.back() = b[1];
@@ -152,24 +158,27 @@ RF_REGISTER_OP("MatMul")
     });
 
 RF_REGISTER_OP("Add")
-    .Doc("Elementwise a + b; b's shape equals a's or is a suffix of it and is "
-         "broadcast over a's leading dims.")
+    .Doc(
+        "Elementwise a + b; b's shape equals a's or is a suffix of it and is "
+        "broadcast over a's leading dims.")
     .Input("a", "FLOAT32 [...]")
     .Input("b", "FLOAT32, the shape of a or a suffix of it")
     .Output("y", "FLOAT32, the shape of a")
     .SetShapeFn(BroadcastBinaryShape);
 
 RF_REGISTER_OP("Sub")
-    .Doc("Elementwise a - b; b's shape equals a's or is a suffix of it and is "
-         "broadcast over a's leading dims.")
+    .Doc(
+        "Elementwise a - b; b's shape equals a's or is a suffix of it and is "
+        "broadcast over a's leading dims.")
     .Input("a", "FLOAT32 [...]")
     .Input("b", "FLOAT32, the shape of a or a suffix of it")
     .Output("y", "FLOAT32, the shape of a")
     .SetShapeFn(BroadcastBinaryShape);
 
 RF_REGISTER_OP("Mul")
-    .Doc("Elementwise a * b; b's shape equals a's or is a suffix of it and is "
-         "broadcast over a's leading dims.")
+    .Doc(
+        "Elementwise a * b; b's shape equals a's or is a suffix of it and is "
+        "broadcast over a's leading dims.")
     .Input("a", "FLOAT32 [...]")
     .Input("b", "FLOAT32, the shape of a or a suffix of it")
     .Output("y", "FLOAT32, the shape of a")
@@ -203,8 +212,9 @@ RF_REGISTER_OP("Softmax")
     });
 
 RF_REGISTER_OP("Concat")
-    .Doc("Concatenates tensors along `axis`; all other dims must be equal and "
-         "the sizes along `axis` known.")
+    .Doc(
+        "Concatenates tensors along `axis`; all other dims must be equal and "
+        "the sizes along `axis` known.")
     .VariadicInput("values", "one or more FLOAT32 tensors of equal rank")
     .Output("y", "FLOAT32, sizes along axis summed")
     .Attr("axis", AttrType::kInt, IntAttr(-1),
@@ -229,9 +239,8 @@ RF_REGISTER_OP("Concat")
                               "' outside axis ", axis));
         }
         if (!s[axis].known()) {
-          return ctx.InputError(
-              i, absl::StrCat("must have a known size along axis ", axis, "; got ",
-                              ShapeToString(s)));
+          return ctx.InputError(i, absl::StrCat("must have a known size along axis ", axis,
+                                                "; got ", ShapeToString(s)));
         }
         total += s[axis].size;
       }
@@ -242,13 +251,13 @@ RF_REGISTER_OP("Concat")
     });
 
 RF_REGISTER_OP("Slice")
-    .Doc("Takes `size` entries starting at `begin` along `axis`: "
-         "y = x[..., begin:begin+size, ...]. The size of x along axis must be "
-         "known.")
+    .Doc(
+        "Takes `size` entries starting at `begin` along `axis`: "
+        "y = x[..., begin:begin+size, ...]. The size of x along axis must be "
+        "known.")
     .Input("x", "FLOAT32 [...]")
     .Output("y", "FLOAT32, x's shape with `size` along axis")
-    .Attr("axis", AttrType::kInt, IntAttr(-1),
-          "axis to slice; negative counts from the end")
+    .Attr("axis", AttrType::kInt, IntAttr(-1), "axis to slice; negative counts from the end")
     .Attr("begin", AttrType::kInt, "first index along axis, >= 0")
     .Attr("size", AttrType::kInt, "number of entries, >= 1; -1 means to the end")
     .SetShapeFn([](ShapeContext& ctx) -> absl::Status {
@@ -258,23 +267,22 @@ RF_REGISTER_OP("Slice")
       const int rank = static_cast<int>(x.size());
       RF_ASSIGN_OR_RETURN(const int axis, NormalizeAxis(ctx, ctx.GetInt("axis"), rank));
       if (!x[axis].known()) {
-        return ctx.InputError(0, absl::StrCat("must have a known size along axis ",
-                                              axis, "; got ", ShapeToString(x)));
+        return ctx.InputError(0, absl::StrCat("must have a known size along axis ", axis, "; got ",
+                                              ShapeToString(x)));
       }
       const int64_t dim = x[axis].size;
       const int64_t begin = ctx.GetInt("begin");
       int64_t size = ctx.GetInt("size");
       if (begin < 0 || begin >= dim) {
-        return ctx.AttrError("begin", absl::StrCat("must be in [0, ", dim,
-                                                   ") for axis ", axis, " of ",
-                                                   ShapeToString(x), "; got ", begin));
+        return ctx.AttrError("begin", absl::StrCat("must be in [0, ", dim, ") for axis ", axis,
+                                                   " of ", ShapeToString(x), "; got ", begin));
       }
       if (size == -1) size = dim - begin;
       if (size <= 0 || begin + size > dim) {
         return ctx.AttrError(
-            "size", absl::StrCat("must be in [1, ", dim - begin, "] (or -1) for begin ",
-                                 begin, " on axis ", axis, " of ", ShapeToString(x),
-                                 "; got ", ctx.GetInt("size")));
+            "size",
+            absl::StrCat("must be in [1, ", dim - begin, "] (or -1) for begin ", begin, " on axis ",
+                         axis, " of ", ShapeToString(x), "; got ", ctx.GetInt("size")));
       }
       SymShape out = x;
       out[axis] = Dim::Known(size);
@@ -283,10 +291,11 @@ RF_REGISTER_OP("Slice")
     });
 
 RF_REGISTER_OP("SoftmaxCrossEntropy")
-    .Doc("Mean over positions of -log softmax(logits)[label], computed stably "
-         "with log-sum-exp. Positions whose label equals `ignore_label` are "
-         "excluded from the mean (the loss is 0 when all are ignored). Labels "
-         "outside [0, V) are a runtime error.")
+    .Doc(
+        "Mean over positions of -log softmax(logits)[label], computed stably "
+        "with log-sum-exp. Positions whose label equals `ignore_label` are "
+        "excluded from the mean (the loss is 0 when all are ignored). Labels "
+        "outside [0, V) are a runtime error.")
     .Input("logits", "FLOAT32 [..., V]")
     .NonDifferentiableInput("labels", "INT32 [...], the leading dims of logits")
     .Output("loss", "FLOAT32 [] scalar mean")
@@ -302,18 +311,18 @@ RF_REGISTER_OP("SoftmaxCrossEntropy")
       const SymShape lead(logits.begin(), logits.end() - 1);
       if (labels != lead) {
         return ctx.InputError(
-            1, absl::StrCat("must have the leading dims of input 'logits' ",
-                            ShapeToString(logits), ", i.e. ", ShapeToString(lead),
-                            "; got ", ShapeToString(labels)));
+            1, absl::StrCat("must have the leading dims of input 'logits' ", ShapeToString(logits),
+                            ", i.e. ", ShapeToString(lead), "; got ", ShapeToString(labels)));
       }
       ctx.SetOutput(0, {});
       return absl::OkStatus();
     });
 
 RF_REGISTER_OP("SigmoidCrossEntropy")
-    .Doc("Mean over all elements of the binary cross-entropy of sigmoid(logits) "
-         "against targets in [0, 1], computed stably as "
-         "max(x, 0) - x * t + log(1 + exp(-|x|)).")
+    .Doc(
+        "Mean over all elements of the binary cross-entropy of sigmoid(logits) "
+        "against targets in [0, 1], computed stably as "
+        "max(x, 0) - x * t + log(1 + exp(-|x|)).")
     .Input("logits", "FLOAT32 [...]")
     .NonDifferentiableInput("targets", "FLOAT32, the shape of logits")
     .Output("loss", "FLOAT32 [] scalar mean")

@@ -18,7 +18,8 @@ absl::StatusOr<rnnflow::ModelDef> BuildCharLm() {
   GraphBuilder b("char_lm");
   auto tokens = b.Input("tokens", rnnflow::INT32, {"T", "N"}, rnnflow::TOKENS);
   auto targets = b.Input("targets", rnnflow::INT32, {"T", "N"}, rnnflow::NEXT_TOKENS);
-  auto embed = b.Node("embed", "Embedding", {tokens}, {{"vocab", 256}, {"dim", 64}});
+  auto embed = b.Node("embed", "Embedding", {tokens},
+                      {{"vocab", 256}, {"dim", 64}, {"init", "normal"}, {"init_scale", 1.0f}});
   auto lstm = b.Node("lstm", "LSTM", {embed}, {{"hidden", 256}, {"layers", 2}});
   auto logits = b.Node("logits", "Dense", {lstm}, {{"units", 256}});
   auto loss = b.Node("loss", "SoftmaxCrossEntropy", {logits, targets});
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  std::cerr << "usage: " << argv[0] << " [--print | --check MODEL.pbtxt | --data CORPUS [--steps N]]\n";
+  std::cerr << "usage: " << argv[0]
+            << " [--print | --check MODEL.pbtxt | --data CORPUS [--steps N]]\n";
   return 2;
 }
