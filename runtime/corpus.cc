@@ -458,10 +458,7 @@ absl::StatusOr<TextPrepareReport> PrepareText(const std::string& input,
                                               const TextPrepareOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const double v = options.valid_fraction, t = options.test_fraction;
-  if (!(v >= 0 && t >= 0 && v + t < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--valid and --test must be >= 0 with a sum below 1; got ", v, " and ", t));
-  }
+  RF_RETURN_IF_ERROR(CheckSplitFractions(v, t));
   if (options.min_count < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("--min-count must be >= 1; got ", options.min_count));

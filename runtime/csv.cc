@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "graph/status_macros.h"
+#include "runtime/data_io.h"
 #include "runtime/series_reader.h"
 
 namespace rnnflow {
@@ -255,10 +256,7 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
                                                   const SeriesPrepareOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const double v = options.valid_fraction, t = options.test_fraction;
-  if (!(v >= 0 && t >= 0 && v + t < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--valid and --test must be >= 0 with a sum below 1; got ", v, " and ", t));
-  }
+  RF_RETURN_IF_ERROR(CheckSplitFractions(v, t));
   RF_ASSIGN_OR_RETURN(auto csv, CsvReader::Open(csv_path, options.block_bytes));
   std::vector<CsvField> header;
   RF_ASSIGN_OR_RETURN(bool has_header, csv->Next(&header));

@@ -110,8 +110,8 @@ absl::Status BlockWriter::Commit(absl::string_view header) {
   if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, ": not open"));
   absl::Status s = Flush();
   if (!s.ok()) return s;
-  if (!header.empty() && ::pwrite(fd_, header.data(), header.size(), 0) !=
-                             static_cast<ssize_t>(header.size())) {
+  if (!header.empty() &&
+      ::pwrite(fd_, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
     return absl::DataLossError(absl::StrCat(tmp_path_, ": write failed: ", std::strerror(errno)));
   }
   if (::close(fd_) != 0) {
@@ -153,6 +153,12 @@ absl::Status MakeDirectories(const std::string& dir) {
 int64_t SplitPoint(int64_t n, double fraction) {
   const double x = std::floor(static_cast<double>(n) * fraction + 1e-6);
   return std::clamp<int64_t>(static_cast<int64_t>(x), 0, n);
+}
+
+absl::Status CheckSplitFractions(double valid, double test) {
+  if (valid >= 0 && test >= 0 && valid + test < 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--valid and --test must be >= 0 with a sum below 1; got ", valid, " and ", test));
 }
 
 int64_t PeakRssBytes() {

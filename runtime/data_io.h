@@ -85,6 +85,9 @@ absl::Status MakeDirectories(const std::string& dir);
 // is 0.8999999999999999): the boundary between splits of n items.
 int64_t SplitPoint(int64_t n, double fraction);
 
+// The --valid and --test fractions of `rnnflow prepare`: both >= 0, sum < 1.
+absl::Status CheckSplitFractions(double valid, double test);
+
 // The process's peak resident set size so far (getrusage), in bytes.
 int64_t PeakRssBytes();
 
