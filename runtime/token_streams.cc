@@ -160,16 +160,41 @@ absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenPrepared(
 }
 
 template <typename T>
-void TokenStreams::Fill(absl::Span<int32_t> tokens, absl::Span<int32_t> targets) const {
+void TokenStreams::Fill(int64_t position, absl::Span<int32_t> tokens,
+                        absl::Span<int32_t> targets) const {
   const T* base = reinterpret_cast<const T*>(begin_);
-  const int64_t n = local_columns_ < 0 ? num_streams_ : local_columns_;
+  const int64_t n = columns();
   for (int64_t t = 0; t < steps_; ++t) {
     for (int64_t c = 0; c < n; ++c) {
-      const T* p = base + (first_column_ + c) * stream_length_ + position_ + t;
+      const T* p = base + (first_column_ + c) * stream_length_ + position + t;
       tokens[t * n + c] = static_cast<int32_t>(p[0]);
       targets[t * n + c] = static_cast<int32_t>(p[1]);
     }
   }
+}
+
+void TokenStreams::FillAt(int64_t position, absl::Span<int32_t> tokens,
+                          absl::Span<int32_t> targets) const {
+  switch (width_) {
+    case 1:
+      Fill<uint8_t>(position, tokens, targets);
+      break;
+    case 2:
+      Fill<uint16_t>(position, tokens, targets);
+      break;
+    default:
+      Fill<uint32_t>(position, tokens, targets);
+      break;
+  }
+}
+
+void TokenStreams::EnablePrefetch() {
+  prefetcher_.reset();  // joins a fill in flight
+  prefetcher_ = std::make_unique<ChunkPrefetcher>(
+      steps_ * columns(),
+      [this](int64_t position, absl::Span<int32_t> tokens, absl::Span<int32_t> targets) {
+        FillAt(position, tokens, targets);
+      });
 }
 
 absl::Status TokenStreams::SelectColumns(int64_t first, int64_t count) {
@@ -178,8 +203,11 @@ absl::Status TokenStreams::SelectColumns(int64_t first, int64_t count) {
                                                    ") are not within the ", num_streams_,
                                                    " streams"));
   }
+  const bool prefetch = prefetcher_ != nullptr;
+  prefetcher_.reset();  // its fills read the column range
   first_column_ = first;
   local_columns_ = count;
+  if (prefetch) EnablePrefetch();
   return absl::OkStatus();
 }
 
@@ -189,18 +217,13 @@ bool TokenStreams::Next(absl::Span<int32_t> tokens, absl::Span<int32_t> targets)
     position_ = 0;
     new_epoch = true;
   }
-  switch (width_) {
-    case 1:
-      Fill<uint8_t>(tokens, targets);
-      break;
-    case 2:
-      Fill<uint16_t>(tokens, targets);
-      break;
-    default:
-      Fill<uint32_t>(tokens, targets);
-      break;
+  if (prefetcher_ == nullptr || !prefetcher_->Take(position_, tokens, targets)) {
+    FillAt(position_, tokens, targets);
   }
   position_ += steps_;
+  if (prefetcher_ != nullptr) {
+    prefetcher_->Start(position_ + steps_ > stream_length_ ? 0 : position_);
+  }
   return new_epoch;
 }
 

@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "runtime/chunk_prefetcher.h"
 
 namespace rnnflow {
 
@@ -123,13 +124,20 @@ class TokenStreams {
   int64_t position() const { return position_; }
   void set_position(int64_t p) { position_ = p; }
 
+  // From now on each Next() starts reading the following chunk on a
+  // background thread (runtime/chunk_prefetcher.h); chunks are identical.
+  void EnablePrefetch();
+  const ChunkPrefetcher* prefetcher() const { return prefetcher_.get(); }
+
  private:
   static absl::StatusOr<std::unique_ptr<TokenStreams>> Make(std::unique_ptr<MappedFile> file,
                                                            const uint8_t* begin, int64_t count,
                                                            int width, int64_t vocab_size,
                                                            int64_t num_streams, int64_t steps);
+  int64_t columns() const { return local_columns_ < 0 ? num_streams_ : local_columns_; }
+  void FillAt(int64_t position, absl::Span<int32_t> tokens, absl::Span<int32_t> targets) const;
   template <typename T>
-  void Fill(absl::Span<int32_t> tokens, absl::Span<int32_t> targets) const;
+  void Fill(int64_t position, absl::Span<int32_t> tokens, absl::Span<int32_t> targets) const;
 
   std::unique_ptr<MappedFile> file_;
   const uint8_t* begin_ = nullptr;
@@ -138,6 +146,8 @@ class TokenStreams {
   int64_t num_streams_ = 0, steps_ = 0, stream_length_ = 0;
   int64_t first_column_ = 0, local_columns_ = -1;  // -1: all columns
   int64_t position_ = 0;  // offset within every stream
+  // Last: destroyed (its thread joined) before the mapping it reads.
+  std::unique_ptr<ChunkPrefetcher> prefetcher_;
 };
 
 // Opens the training data the way `rnnflow train --data` names it: a

@@ -137,6 +137,8 @@ absl::Status Trainer::Init() {
       return streams;
     };
     RF_ASSIGN_OR_RETURN(train_, open_split("train"));
+    // The next chunk is read while the step computes (hidden disk reads).
+    train_->EnablePrefetch();
     if (options_.validate) {
       auto valid = open_split("valid");
       if (valid.ok()) valid_ = *std::move(valid);
