@@ -67,6 +67,7 @@ class RecurrentKernel : public OpKernel {
   std::string prefix_;  // "node 'enc' (LSTM): "
   RnnCell cell_ = RnnCell::kLstm;
   bool lstm_ = false;
+  bool bf16_ = false;  // mixed precision (attr precision: "bf16")
   int num_declared_ = 2;  // x, h0 [, c0]
   int64_t t_ = 0, n_ = 0, c_ = 0, h_ = 0, layers_ = 1;
   int d_ = 1;
@@ -114,6 +115,13 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
     return Error(absl::StrCat("unsupported direction \"", direction, "\""));
   }
   d_ = direction == "bidirectional" ? 2 : 1;
+  const std::string precision =
+      HasAttr(init, "precision") ? init.GetString("precision") : "f32";
+  if (precision != "f32" && precision != "bf16") {
+    return Error(absl::StrCat("unsupported precision \"", precision,
+                              "\" (expected \"f32\" or \"bf16\")"));
+  }
+  bf16_ = precision == "bf16";
   if (h_ <= 0 || layers_ < 1) {
     return Error(absl::StrCat("needs hidden > 0 and layers >= 1; got hidden=", h_,
                               " layers=", layers_));
@@ -170,6 +178,7 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
     config.I = k == 0 ? c_ : d_ * h_;
     config.H = h_;
     config.bidirectional = d_ == 2;
+    config.bf16 = bf16_;
     auto layer = RnnLayer::Create(config, engine, stream);
     if (!layer.ok()) return Wrap(layer.status());
     stack_.push_back(std::move(layer).value());

@@ -67,9 +67,8 @@ absl::StatusOr<std::unique_ptr<RnnLayer>> RnnLayer::Create(
   } catch (const dnnl::error& e) {
     return DnnlError(absl::StrCat("setup of ", RnnCellName(config.cell), " layer (T=",
                                   config.T, " N=", config.N, " I=", config.I,
-                                  " H=", config.H, config.bidirectional
-                                                       ? " bidirectional)"
-                                                       : ")"),
+                                  " H=", config.H, config.bidirectional ? " bidirectional" : "",
+                                  config.bf16 ? " bf16)" : ")"),
                      e);
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(
@@ -112,13 +111,21 @@ absl::Status RnnLayer::Init() {
                        ? dnnl::rnn_direction::bidirectional_concat
                        : dnnl::rnn_direction::unidirectional_left2right;
 
+  // What the primitives compute in (act) and what gradients, biases, the
+  // cell state and every caller buffer use (float32).
+  const Dt act = config_.bf16 ? Dt::bf16 : Dt::f32;
   const memory::desc layer_in({T, N, I}, Dt::f32, Tag::tnc);
   const memory::desc layer_out({T, N, D * H}, Dt::f32, Tag::tnc);
   const memory::desc state({1, D, N, H}, Dt::f32, Tag::ldnc);
+  const memory::desc act_in({T, N, I}, act, Tag::tnc);
+  const memory::desc act_out({T, N, D * H}, act, Tag::tnc);
+  const memory::desc act_state({1, D, N, H}, act, Tag::ldnc);
   const memory::desc none;
   const memory::desc& state_c = lstm ? state : none;
-  const memory::desc wl_any({1, D, I, G, H}, Dt::f32, Tag::any);
-  const memory::desc wi_any({1, D, H, G, H}, Dt::f32, Tag::any);
+  const memory::desc wl_any({1, D, I, G, H}, act, Tag::any);
+  const memory::desc wi_any({1, D, H, G, H}, act, Tag::any);
+  const memory::desc dwl_any({1, D, I, G, H}, Dt::f32, Tag::any);
+  const memory::desc dwi_any({1, D, H, G, H}, Dt::f32, Tag::any);
   const memory::desc bias_any({1, D, Gb, H}, Dt::f32, Tag::any);
 
   dnnl::primitive_attr attr;
@@ -130,14 +137,15 @@ absl::Status RnnLayer::Init() {
   switch (cell) {
     case RnnCell::kRnnTanh:
     case RnnCell::kRnnRelu: {
-      const auto act = cell == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
-                                                 : dnnl::algorithm::eltwise_relu;
-      dnnl::vanilla_rnn_forward::desc fd(fwd_kind, act, dir, layer_in, state, wl_any,
-                                         wi_any, bias_any, layer_out, state);
+      const auto activation = cell == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
+                                                        : dnnl::algorithm::eltwise_relu;
+      dnnl::vanilla_rnn_forward::desc fd(fwd_kind, activation, dir, act_in, act_state,
+                                         wl_any, wi_any, bias_any, act_out, act_state);
       dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::vanilla_rnn_backward::desc bd(
-          bwd_kind, act, dir, layer_in, state, wl_any, wi_any, bias_any, layer_out,
-          state, layer_in, state, wl_any, wi_any, bias_any, layer_out, state);
+      dnnl::vanilla_rnn_backward::desc bd(bwd_kind, activation, dir, act_in, act_state,
+                                          wl_any, wi_any, bias_any, act_out, act_state,
+                                          layer_in, state, dwl_any, dwi_any, bias_any,
+                                          layer_out, state);
       dnnl::vanilla_rnn_backward::primitive_desc bpd(bd, attr, engine_, fpd);
       fwd_.primitive = dnnl::vanilla_rnn_forward(fpd);
       bwd_.primitive = dnnl::vanilla_rnn_backward(bpd);
@@ -146,12 +154,12 @@ absl::Status RnnLayer::Init() {
       break;
     }
     case RnnCell::kLstm: {
-      dnnl::lstm_forward::desc fd(fwd_kind, dir, layer_in, state, state_c, wl_any,
-                                  wi_any, bias_any, layer_out, state, state_c);
+      dnnl::lstm_forward::desc fd(fwd_kind, dir, act_in, act_state, state_c, wl_any,
+                                  wi_any, bias_any, act_out, act_state, state_c);
       dnnl::lstm_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::lstm_backward::desc bd(bwd_kind, dir, layer_in, state, state_c, wl_any,
-                                   wi_any, bias_any, layer_out, state, state_c,
-                                   layer_in, state, state_c, wl_any, wi_any,
+      dnnl::lstm_backward::desc bd(bwd_kind, dir, act_in, act_state, state_c, wl_any,
+                                   wi_any, bias_any, act_out, act_state, state_c,
+                                   layer_in, state, state_c, dwl_any, dwi_any,
                                    bias_any, layer_out, state, state_c);
       dnnl::lstm_backward::primitive_desc bpd(bd, attr, engine_, fpd);
       fwd_.primitive = dnnl::lstm_forward(fpd);
@@ -161,12 +169,12 @@ absl::Status RnnLayer::Init() {
       break;
     }
     case RnnCell::kGru: {
-      dnnl::gru_forward::desc fd(fwd_kind, dir, layer_in, state, wl_any, wi_any,
-                                 bias_any, layer_out, state);
+      dnnl::gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                 bias_any, act_out, act_state);
       dnnl::gru_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::gru_backward::desc bd(bwd_kind, dir, layer_in, state, wl_any, wi_any,
-                                  bias_any, layer_out, state, layer_in, state,
-                                  wl_any, wi_any, bias_any, layer_out, state);
+      dnnl::gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                  bias_any, act_out, act_state, layer_in, state,
+                                  dwl_any, dwi_any, bias_any, layer_out, state);
       dnnl::gru_backward::primitive_desc bpd(bd, attr, engine_, fpd);
       fwd_.primitive = dnnl::gru_forward(fpd);
       bwd_.primitive = dnnl::gru_backward(bpd);
@@ -175,12 +183,12 @@ absl::Status RnnLayer::Init() {
       break;
     }
     case RnnCell::kLbrGru: {
-      dnnl::lbr_gru_forward::desc fd(fwd_kind, dir, layer_in, state, wl_any, wi_any,
-                                     bias_any, layer_out, state);
+      dnnl::lbr_gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                 bias_any, act_out, act_state);
       dnnl::lbr_gru_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::lbr_gru_backward::desc bd(bwd_kind, dir, layer_in, state, wl_any, wi_any,
-                                      bias_any, layer_out, state, layer_in, state,
-                                      wl_any, wi_any, bias_any, layer_out, state);
+      dnnl::lbr_gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                  bias_any, act_out, act_state, layer_in, state,
+                                  dwl_any, dwi_any, bias_any, layer_out, state);
       dnnl::lbr_gru_backward::primitive_desc bpd(bd, attr, engine_, fpd);
       fwd_.primitive = dnnl::lbr_gru_forward(fpd);
       bwd_.primitive = dnnl::lbr_gru_backward(bpd);
@@ -202,11 +210,27 @@ absl::Status RnnLayer::Init() {
     return m;
   };
 
-  // Caller buffers: plain layouts fixed above, so they are used in place.
-  src_layer_ = unbound(layer_in);
-  src_iter_ = unbound(state);
-  dst_layer_ = unbound(layer_out);
-  dst_iter_ = unbound(state);
+  // Caller buffers: plain layouts fixed above, so in float32 they are used
+  // in place; in bf16 the layer owns bf16 copies and converts on the way.
+  if (config_.bf16) {
+    src_layer_ = owned(act_in);
+    src_iter_ = owned(act_state);
+    dst_layer_ = owned(act_out);
+    dst_iter_ = owned(act_state);
+    x_f32_ = unbound(layer_in);
+    h0_f32_ = unbound(state);
+    y_f32_ = unbound(layer_out);
+    h_n_f32_ = unbound(state);
+    x_to_bf16_ = MakeReorder(x_f32_, src_layer_, false);
+    h0_to_bf16_ = MakeReorder(h0_f32_, src_iter_, false);
+    y_to_f32_ = MakeReorder(dst_layer_, y_f32_, false);
+    h_n_to_f32_ = MakeReorder(dst_iter_, h_n_f32_, false);
+  } else {
+    src_layer_ = unbound(layer_in);
+    src_iter_ = unbound(state);
+    dst_layer_ = unbound(layer_out);
+    dst_iter_ = unbound(state);
+  }
   diff_src_layer_ = unbound(layer_in);
   diff_src_iter_ = unbound(state);
   diff_dst_layer_ = unbound(layer_out);
@@ -354,15 +378,30 @@ absl::Status RnnLayer::Forward(const float* x, const float* h0, const float* c0,
       RF_RETURN_IF_ERROR(Run(to_fwd_wh_[d], "weights reorder"));
       RF_RETURN_IF_ERROR(Run(to_bias_[d], "bias reorder"));
     }
-    Bind(src_layer_, x);
-    Bind(src_iter_, h0 != nullptr ? h0 : zeros_state_.data());
-    Bind(dst_layer_, y);
-    Bind(dst_iter_, h_n != nullptr ? h_n : own_h_n_.data());
+    const float* h0_or_zeros = h0 != nullptr ? h0 : zeros_state_.data();
+    float* h_n_or_own = h_n != nullptr ? h_n : own_h_n_.data();
+    if (config_.bf16) {
+      Bind(x_f32_, x);
+      Bind(h0_f32_, h0_or_zeros);
+      RF_RETURN_IF_ERROR(Run(x_to_bf16_, "input conversion"));
+      RF_RETURN_IF_ERROR(Run(h0_to_bf16_, "state conversion"));
+    } else {
+      Bind(src_layer_, x);
+      Bind(src_iter_, h0_or_zeros);
+      Bind(dst_layer_, y);
+      Bind(dst_iter_, h_n_or_own);
+    }
     if (lstm) {
       Bind(src_iter_c_, c0 != nullptr ? c0 : zeros_state_.data());
       Bind(dst_iter_c_, c_n != nullptr ? c_n : own_c_n_.data());
     }
     RF_RETURN_IF_ERROR(Run(fwd_, "forward"));
+    if (config_.bf16) {
+      Bind(y_f32_, y);
+      Bind(h_n_f32_, h_n_or_own);
+      RF_RETURN_IF_ERROR(Run(y_to_f32_, "output conversion"));
+      RF_RETURN_IF_ERROR(Run(h_n_to_f32_, "state conversion"));
+    }
     stream_.wait();
   } catch (const dnnl::error& e) {
     return DnnlError(absl::StrCat(RnnCellName(config_.cell), " forward"), e);
@@ -417,6 +456,11 @@ int64_t RnnLayer::internal_bytes() const {
   for (const dnnl::memory* m :
        {&fwd_wl_, &fwd_wi_, &bias_, &bwd_wl_, &bwd_wi_, &bwd_bias_, &diff_wl_, &diff_wi_,
         &diff_bias_, &workspace_, &fwd_scratch_, &bwd_scratch_}) {
+    if (*m) bytes += static_cast<int64_t>(m->get_desc().get_size());
+  }
+  // bf16 mode: the layer's own copies of the sequence and state buffers.
+  for (const dnnl::memory* m : {&src_layer_, &src_iter_, &dst_layer_, &dst_iter_}) {
+    if (!config_.bf16) break;
     if (*m) bytes += static_cast<int64_t>(m->get_desc().get_size());
   }
   for (const std::vector<float>* v :

@@ -45,6 +45,11 @@ struct RnnLayerConfig {
   int64_t I = 0;  // input width
   int64_t H = 0;  // hidden width
   bool bidirectional = false;
+  // Mixed precision: the primitives compute in bfloat16 (AMX / AVX512-BF16
+  // tiles on CPUs that have them) while every buffer the caller sees, the
+  // parameters, their gradients and the LSTM cell state stay float32. The
+  // layer keeps bf16 copies of its inputs and outputs for the backward pass.
+  bool bf16 = false;
 };
 
 // Dense canonical weights of one direction.
@@ -121,11 +126,15 @@ class RnnLayer {
   dnnl::engine engine_;
   dnnl::stream stream_;
 
-  // Memories bound to caller buffers on every call (created without data).
+  // Memories bound to caller buffers on every call (created without data);
+  // in bf16 mode src_layer_, src_iter_, dst_layer_ and dst_iter_ are owned
+  // bf16 buffers instead and the caller's float32 buffers bind to the
+  // *_f32_ memories, converted by the reorders below.
   dnnl::memory src_layer_, src_iter_, src_iter_c_;
   dnnl::memory dst_layer_, dst_iter_, dst_iter_c_;
   dnnl::memory diff_src_layer_, diff_src_iter_, diff_src_iter_c_;
   dnnl::memory diff_dst_layer_, diff_dst_iter_, diff_dst_iter_c_;
+  dnnl::memory x_f32_, h0_f32_, y_f32_, h_n_f32_;
   // Dense canonical weights / gradients of one direction each.
   std::vector<dnnl::memory> user_wx_, user_wh_, user_b_;
   std::vector<dnnl::memory> grad_wx_, grad_wh_, grad_b_;
@@ -142,6 +151,7 @@ class RnnLayer {
   std::vector<float> own_dx_;
 
   Exec fwd_, bwd_;
+  Exec x_to_bf16_, h0_to_bf16_, y_to_f32_, h_n_to_f32_;  // bf16 mode only
   std::vector<Exec> to_fwd_wx_, to_fwd_wh_, to_bias_;  // per direction
   std::vector<Exec> to_bwd_;                            // fwd -> bwd layouts
   std::vector<Exec> add_wx_, add_wh_, add_b_;           // diff -> grads (+=)
