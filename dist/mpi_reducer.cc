@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -73,6 +74,25 @@ absl::Status MpiWorld::Broadcast(absl::Span<const Tensor> tensors) const {
     int rc = MPI_Bcast(t.data(), static_cast<int>(t.num_bytes()), MPI_BYTE, 0, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Bcast");
   }
+  return absl::OkStatus();
+}
+
+absl::Status MpiWorld::AllReduce(absl::Span<double> values, Op op) const {
+  int rc = MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE,
+                         op == Op::kSum ? MPI_SUM : MPI_MAX, MPI_COMM_WORLD);
+  if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Allreduce");
+  return absl::OkStatus();
+}
+
+absl::Status MpiWorld::Gather(absl::Span<const float> local, absl::Span<float> all) const {
+  if (rank_ == 0 && all.size() != local.size() * size_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Gather: ", all.size(), " floats for ", size_, " ranks x ", local.size()));
+  }
+  int rc = MPI_Gather(local.data(), static_cast<int>(local.size()), MPI_FLOAT,
+                      rank_ == 0 ? all.data() : nullptr, static_cast<int>(local.size()), MPI_FLOAT,
+                      0, MPI_COMM_WORLD);
+  if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Gather");
   return absl::OkStatus();
 }
 
@@ -167,6 +187,10 @@ absl::Status BucketedAllReducer::Start(Bucket& b) {
       dst += grads_[i].num_elements();
     }
   }
+  if (!started_) {
+    first_start_ = Now();
+    started_ = true;
+  }
   int rc = MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(b.count), MPI_FLOAT, MPI_SUM,
                           comm_, &b.request);
   if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Iallreduce");
@@ -184,14 +208,16 @@ absl::Status BucketedAllReducer::Ready(int index) {
     if (other.request == MPI_REQUEST_NULL) continue;
     int done = 0;
     MPI_Test(&other.request, &done, MPI_STATUS_IGNORE);
-    if (done) break;
+    if (done) {
+      last_end_ = std::max(last_end_, Now());
+      break;
+    }
   }
   return absl::OkStatus();
 }
 
 absl::Status BucketedAllReducer::Finish() {
   const double start = Now();
-  const float scale = 1.f / static_cast<float>(size_);
   for (size_t k = 0; k < buckets_.size(); ++k) {
     Bucket& b = buckets_[k];
     if (b.pending != 0) {
@@ -203,7 +229,10 @@ absl::Status BucketedAllReducer::Finish() {
       int done = 0;
       int rc = MPI_Test(&b.request, &done, MPI_STATUS_IGNORE);
       if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Test");
-      if (done) break;
+      if (done) {
+        last_end_ = std::max(last_end_, Now());
+        break;
+      }
       if (Now() - start > timeout_seconds_) {
         return absl::DeadlineExceededError(absl::StrCat(
             "gradient all-reduce of bucket ", k, " (", b.count * sizeof(float),
@@ -211,17 +240,19 @@ absl::Status BucketedAllReducer::Finish() {
             " s: another rank died or stalled"));
       }
     }
-    const bool packed = b.members.size() > 1;
-    const float* src = packed ? b.staging.data() : grads_[b.members[0]].f32();
-    for (int i : b.members) {
-      float* g = grads_[i].f32();
-      const int64_t n = grads_[i].num_elements();
-      for (int64_t j = 0; j < n; ++j) g[j] = src[j] * scale;
-      src += n;
+    // The gradients were scaled by 1 / ranks at the loss (loss_gradient_scale),
+    // so the sum is already the mean; packed buckets are unpacked.
+    if (b.members.size() > 1) {
+      const float* src = b.staging.data();
+      for (int i : b.members) {
+        std::memcpy(grads_[i].data(), src, grads_[i].num_bytes());
+        src += grads_[i].num_elements();
+      }
     }
     b.pending = static_cast<int>(b.members.size());
   }
   last_wait_seconds_ = Now() - start;
+  started_ = false;
   return absl::OkStatus();
 }
 

@@ -13,18 +13,22 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "runtime/gradient_reducer.h"
+#include "runtime/worker_group.h"
 
 namespace rnnflow {
 
 // MPI for one process: initialised once with MPI_THREAD_FUNNELED (only the
 // main thread calls MPI; OpenMP threads never do), finalised on destruction.
-class MpiWorld {
+class MpiWorld : public WorkerGroup {
  public:
   static absl::StatusOr<std::unique_ptr<MpiWorld>> Init(int* argc, char*** argv);
-  ~MpiWorld();
-  int rank() const { return rank_; }
-  int size() const { return size_; }
+  ~MpiWorld() override;
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
   MPI_Comm comm() const { return MPI_COMM_WORLD; }
+
+  absl::Status AllReduce(absl::Span<double> values, Op op) const override;
+  absl::Status Gather(absl::Span<const float> local, absl::Span<float> all) const override;
 
   // Every rank passes its hash of `what`; all ranks return the same error
   // naming the ranks that differ from rank 0, instead of hanging later.
@@ -56,12 +60,13 @@ class BucketedAllReducer : public GradientReducer {
   absl::Status Plan(absl::Span<const Tensor> gradients) override;
   absl::Status Ready(int index) override;
   absl::Status Finish() override;
+  float loss_gradient_scale() const override { return 1.f / static_cast<float>(size_); }
 
   int num_buckets() const { return static_cast<int>(buckets_.size()); }
   // A hash of the bucket layout, to compare across ranks at start-up.
   uint64_t PlanHash() const;
-  // Seconds Finish() spent waiting in the last step (exposed communication).
-  double last_wait_seconds() const { return last_wait_seconds_; }
+  double last_seconds() const override { return last_end_ - first_start_; }
+  double last_exposed_seconds() const override { return last_wait_seconds_; }
 
  private:
   struct Bucket {
@@ -82,6 +87,9 @@ class BucketedAllReducer : public GradientReducer {
   std::vector<Bucket> buckets_;
   std::vector<MPI_Request> requests_;
   double last_wait_seconds_ = 0;
+  // This step's first MPI_Iallreduce start and last observed completion.
+  double first_start_ = 0, last_end_ = 0;
+  bool started_ = false;
 };
 
 }  // namespace rnnflow

@@ -78,6 +78,8 @@ struct CheckpointData {
 
   // Truncated-BPTT layout: every column c reads the corpus at
   // c * stream_length + stream_position (TokenStreams::position()).
+  // num_streams is the global column count C = ranks x streams per worker
+  // of the run that wrote it; carried states hold all C columns.
   int64_t truncation_steps = 0;
   int64_t num_streams = 0;
   int64_t stream_length = 0;

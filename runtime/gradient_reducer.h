@@ -24,6 +24,17 @@ class GradientReducer {
   virtual absl::Status Ready(int index) = 0;
   // Blocks until every gradient holds the mean over all workers.
   virtual absl::Status Finish() = 0;
+
+  // The backward pass seeds the loss gradient with this factor: the MPI
+  // reducer returns 1 / workers, so that summing the gradients over workers
+  // gives their mean without another pass over them.
+  virtual float loss_gradient_scale() const { return 1.f; }
+
+  // Of the last step: seconds from the first reduction's start to the last
+  // one's end, and the part of them Finish() waited (communication the
+  // backward pass did not hide). The rest overlapped the backward pass.
+  virtual double last_seconds() const { return 0; }
+  virtual double last_exposed_seconds() const { return 0; }
 };
 
 }  // namespace rnnflow

@@ -117,19 +117,29 @@ absl::Status Session::Plan(const SessionOptions& options) {
     bool last_step;
     int state = -1;
     int node = -1, slot = -1;
+    int column_axis = -1;
+  };
+  // The axis of a symbolic shape bound to "N" (the streams, or columns).
+  auto column_axis = [](const SymShape& shape) {
+    for (size_t a = 0; a < shape.size(); ++a) {
+      if (!shape[a].known() && shape[a].symbol == "N") return static_cast<int>(a);
+    }
+    return -1;
   };
   std::vector<CarrySpec> specs;
   for (size_t s = 0; s < graph_.states().size(); ++s) {
     const StateInfo& st = graph_.states()[s];
     if (st.init >= 0) continue;
     RF_ASSIGN_OR_RETURN(Shape shape, Bind(tensors[st.tensor].shape, options.bindings));
-    specs.push_back({st.name, shape, st.update, true, static_cast<int>(s)});
+    specs.push_back({st.name, shape, st.update, true, static_cast<int>(s), -1, -1,
+                     column_axis(tensors[st.tensor].shape)});
   }
   for (const NodeInfo& node : graph_.nodes()) {
     for (auto [slot, out] : node.carried) {
       int src = node.outputs[out];
       specs.push_back({absl::StrCat(node.def->name(), ":", node.schema->inputs()[slot].name),
-                       shapes[src], src, false, -1, node.index, slot});
+                       shapes[src], src, false, -1, node.index, slot,
+                       column_axis(tensors[src].StackedShape())});
     }
   }
   std::vector<size_t> carry_off;
@@ -174,6 +184,7 @@ absl::Status Session::Plan(const SessionOptions& options) {
     Tensor buf(FLOAT32, specs[c].shape, base + carry_off[c]);
     carried_.push_back(buf);
     carried_names_.push_back(specs[c].name);
+    carried_column_axes_.push_back(specs[c].column_axis);
     carries_.push_back({buf, specs[c].source, specs[c].last_step});
     if (specs[c].state >= 0) state_init_value_[specs[c].state] = buf;
     if (specs[c].node >= 0) carried_node_slot_[{specs[c].node, specs[c].slot}] = buf;
@@ -331,7 +342,9 @@ absl::Status Session::Backward() {
   const int loss = graph_.loss();
   if (loss < 0) return absl::FailedPreconditionError("the model has no loss");
   std::memset(grads_block_.first, 0, grads_block_.second);
-  if (grads_[loss].valid()) grads_[loss].f32()[0] = 1.f;
+  if (grads_[loss].valid()) {
+    grads_[loss].f32()[0] = reducer_ != nullptr ? reducer_->loss_gradient_scale() : 1.f;
+  }
 
   const auto& segments = graph_.segments();
   for (size_t k = segments.size(); k-- > 0;) {

@@ -58,6 +58,10 @@ class Session {
   // init, and unconnected initial states of fused layers).
   const std::vector<Tensor>& carried_states() const { return carried_; }
   const std::vector<std::string>& carried_state_names() const { return carried_names_; }
+  // For each carried state, the axis that indexes the streams (bound to the
+  // symbol "N"), or -1 when it has none. Data-parallel checkpoints gather and
+  // split carried states along it.
+  const std::vector<int>& carried_state_column_axes() const { return carried_column_axes_; }
 
   absl::Status Forward();
   // Gradients of the loss with respect to every parameter (and every tensor
@@ -97,6 +101,7 @@ class Session {
   std::vector<Tensor> params_, param_grads_;
   std::vector<Tensor> carried_;
   std::vector<std::string> carried_names_;
+  std::vector<int> carried_column_axes_;
   // (carried buffer, source tensor, is_step_tensor) for CarryStates.
   struct Carry {
     Tensor buffer;

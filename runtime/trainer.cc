@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "graph/status_macros.h"
+#include "runtime/checkpoint_columns.h"
 
 namespace rnnflow {
 namespace {
@@ -67,10 +69,43 @@ absl::Status Trainer::CheckVocabulary(int64_t vocab) const {
 
 absl::Status Trainer::Init() {
   const TrainingDef& tr = graph_.model().training();
+  // First, while every worker is sure to get here: loading the checkpoint
+  // to resume from is collective.
+  if (options_.resume) {
+    if (options_.checkpoint_dir.empty()) {
+      return absl::InvalidArgumentError("resuming needs a checkpoint directory");
+    }
+    RF_RETURN_IF_ERROR(LoadResumeCheckpoint());
+  }
   T_ = options_.truncation_steps > 0 ? options_.truncation_steps
                                      : (tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
   N_ = options_.streams > 0 ? options_.streams
                             : (tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
+  if (resume_from_) {
+    // A checkpoint fixes the C global columns (the corpus layout and every
+    // carried state); any number of ranks that divides C continues it, each
+    // with N = C / ranks streams.
+    const int64_t columns = resume_from_->num_streams;
+    const std::string& path = resume_from_->path;
+    if (columns < 1 || columns % ranks() != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": written with ", columns, " columns (ranks x streams per worker), which ",
+          ranks(), " ranks cannot share equally; resume with a number of ranks that divides ",
+          columns, " (each then runs ", columns, " / ranks streams)"));
+    }
+    if (options_.streams > 0 && options_.streams * ranks() != columns) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": written with ", columns, " columns; with ", ranks(), " rank",
+                       ranks() > 1 ? "s" : "", " that is ", columns / ranks(),
+                       " streams per worker, not --streams-per-worker ", options_.streams,
+                       " (omit the flag to take the checkpoint's layout)"));
+    }
+    if (N_ != columns / ranks() && options_.log) {
+      *options_.log << absl::StrFormat("resuming %d columns on %d rank%s: %d streams per worker\n",
+                                       columns, ranks(), ranks() > 1 ? "s" : "", columns / ranks());
+    }
+    N_ = columns / ranks();
+  }
   total_steps_ = options_.steps >= 0 ? options_.steps : (tr.steps() > 0 ? tr.steps() : 100);
   seed_ = options_.seed >= 0 ? static_cast<uint64_t>(options_.seed) : (tr.seed() ? tr.seed() : 1);
   if (options_.threads > 0) omp_set_num_threads(options_.threads);
@@ -118,21 +153,15 @@ absl::Status Trainer::Init() {
 
   // Data parallelism: the corpus is cut into C = ranks x N global columns
   // and this worker reads columns [rank * N, (rank + 1) * N).
-  const int ranks = std::max(1, options_.world_size);
   if (options_.reducer != nullptr) {
-    if (!options_.checkpoint_dir.empty() && ranks > 1) {
-      return absl::UnimplementedError(
-          "checkpoints of multi-rank runs are not supported yet; train without "
-          "--checkpoint-dir or with one rank");
-    }
     RF_RETURN_IF_ERROR(session_->SetGradientReducer(options_.reducer));
   }
   if (series()) {
-    RF_RETURN_IF_ERROR(InitSeries(ranks));
+    RF_RETURN_IF_ERROR(InitSeries(ranks()));
   } else {
     auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<TokenStreams>> {
       RF_ASSIGN_OR_RETURN(auto streams,
-                          OpenTrainingStreams(options_.data_path, split, N_ * ranks, T_));
+                          OpenTrainingStreams(options_.data_path, split, N_ * ranks(), T_));
       RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
       return streams;
     };
@@ -146,11 +175,12 @@ absl::Status Trainer::Init() {
     RF_RETURN_IF_ERROR(CheckVocabulary(train_->vocab_size()));
   }
   rng_state_ = MixSeed(seed_);
-  if (options_.resume) {
-    if (options_.checkpoint_dir.empty()) {
-      return absl::InvalidArgumentError("resuming needs a checkpoint directory");
+  if (resume_from_) {
+    RF_RETURN_IF_ERROR(Restore(*resume_from_));
+    if (options_.log) {
+      *options_.log << absl::StrFormat("resumed from %s at step %d\n", resume_from_->path, step_);
     }
-    RF_RETURN_IF_ERROR(ResumeFromDirectory());
+    resume_from_.reset();
   }
   return absl::OkStatus();
 }
@@ -209,7 +239,7 @@ CheckpointData Trainer::MakeCheckpoint() const {
   c.schedule_step = optimizer_->step();  // Optimizer::LearningRate reads step()
   c.total_steps = total_steps_;
   c.truncation_steps = T_;
-  c.num_streams = N_;
+  c.num_streams = N_ * ranks();  // the global columns
   c.stream_length = train_stream_length();
   c.stream_position = train_position();
   c.seed = seed_;
@@ -222,12 +252,38 @@ CheckpointData Trainer::MakeCheckpoint() const {
   return c;
 }
 
+absl::Status Trainer::GatherCarried(CheckpointData& c) const {
+  const WorkerGroup& w = *options_.workers;
+  const std::vector<int>& axes = session_->carried_state_column_axes();
+  for (size_t k = 0; k < c.carried.size(); ++k) {
+    CheckpointTensor& t = c.carried[k];
+    if (axes[k] < 0) continue;  // no columns: identical on every worker
+    std::vector<float> all(w.rank() == 0 ? t.values.size() * w.size() : 0);
+    RF_RETURN_IF_ERROR(w.Gather(t.values, absl::MakeSpan(all)));
+    if (w.rank() == 0) t.values = MergeColumns(all, t.shape, axes[k], w.size(), &t.shape);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Trainer::SaveCheckpoint() {
   if (options_.checkpoint_dir.empty()) {
     return absl::FailedPreconditionError("no checkpoint directory");
   }
-  absl::Status status = rnnflow::SaveCheckpoint(options_.checkpoint_dir, MakeCheckpoint(),
-                                                options_.keep_checkpoints);
+  CheckpointData c = MakeCheckpoint();
+  absl::Status status;
+  if (options_.workers != nullptr) status = GatherCarried(c);
+  if (status.ok() && options_.world_rank == 0) {
+    status = rnnflow::SaveCheckpoint(options_.checkpoint_dir, c, options_.keep_checkpoints);
+  }
+  if (options_.workers != nullptr) {
+    // Every worker returns the writer's verdict, so none trains on alone.
+    double failed = status.ok() ? 0 : 1;
+    RF_RETURN_IF_ERROR(
+        options_.workers->AllReduce(absl::MakeSpan(&failed, 1), WorkerGroup::Op::kMax));
+    if (failed > 0 && status.ok()) {
+      status = absl::AbortedError("rank 0 could not write the checkpoint (see its message)");
+    }
+  }
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat("cannot write the checkpoint of step ",
                                                     step_, ": ", status.message()));
@@ -244,10 +300,12 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
         path, ": written with truncation_steps (T) ", c.truncation_steps, "; this run uses ", T_,
         " (pass --truncation-steps ", c.truncation_steps, " to continue it exactly)"));
   }
-  if (c.num_streams != N_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": written with ", c.num_streams, " streams per worker; this run uses ", N_,
-        " (pass --streams-per-worker ", c.num_streams, " to continue it)"));
+  if (c.num_streams != N_ * ranks()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": written with ", c.num_streams,
+                     " columns (ranks x streams per worker); this run has ", ranks(), " x ", N_,
+                     " (resume with ", ranks(), " x ", c.num_streams / ranks(),
+                     " or any ranks x streams = ", c.num_streams, ")"));
   }
   if (c.stream_length != train_stream_length() || c.stream_position < 0 ||
       c.stream_position > c.stream_length) {
@@ -266,9 +324,24 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   RF_RETURN_IF_ERROR(RestoreCheckpointTensors(path, "optimizer state", c.optimizer,
                                               OptimizerStateNames(),
                                               optimizer_->StateTensors()));
-  RF_RETURN_IF_ERROR(RestoreCheckpointTensors(path, "carried state", c.carried,
-                                              session_->carried_state_names(),
-                                              session_->carried_states()));
+  // The checkpoint holds all C columns of every carried state; this worker
+  // takes [rank * N, (rank + 1) * N).
+  std::vector<CheckpointTensor> carried = c.carried;
+  const std::vector<std::string>& names = session_->carried_state_names();
+  const std::vector<int>& axes = session_->carried_state_column_axes();
+  for (CheckpointTensor& t : carried) {
+    const auto it = std::find(names.begin(), names.end(), t.name);
+    if (ranks() == 1 || it == names.end()) continue;
+    const int axis = axes[it - names.begin()];
+    if (axis < 0 || axis >= static_cast<int>(t.shape.size()) || t.shape[axis] != N_ * ranks()) {
+      continue;  // the shape check below reports it
+    }
+    RF_ASSIGN_OR_RETURN(t.values,
+                        TakeColumns(t.values, t.shape, axis, options_.world_rank * N_, N_));
+    t.shape[axis] = N_;
+  }
+  RF_RETURN_IF_ERROR(
+      RestoreCheckpointTensors(path, "carried state", carried, names, session_->carried_states()));
   const uint64_t hash = ModelHash(graph_.model());
   if (c.model_hash != hash) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -293,24 +366,39 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   return absl::OkStatus();
 }
 
-absl::Status Trainer::ResumeFromDirectory() {
+absl::Status Trainer::LoadResumeCheckpoint() {
+  const std::string& dir = options_.checkpoint_dir;
   std::vector<std::string> warnings;
-  absl::StatusOr<CheckpointData> c = LoadLatestCheckpoint(options_.checkpoint_dir, &warnings);
+  absl::StatusOr<CheckpointData> c = LoadLatestCheckpoint(dir, &warnings);
   if (options_.log) {
     for (const std::string& w : warnings) *options_.log << "warning: " << w << "\n";
   }
-  if (absl::IsNotFound(c.status())) {
-    if (options_.log) {
-      *options_.log << "no checkpoint in " << options_.checkpoint_dir
-                    << "; starting from step 0\n";
+  const bool none = absl::IsNotFound(c.status());
+  const absl::Status mine = none ? absl::OkStatus() : c.status();
+  if (options_.workers != nullptr) {
+    // Every worker reads the directory itself (it must be shared); they must
+    // all find the same newest checkpoint, or none.
+    const double step = c.ok() ? static_cast<double>(c->step) : -1;
+    double v[3] = {mine.ok() ? 0.0 : 1.0, step, -step};
+    RF_RETURN_IF_ERROR(options_.workers->AllReduce(absl::MakeSpan(v), WorkerGroup::Op::kMax));
+    RF_RETURN_IF_ERROR(mine);
+    if (v[0] > 0) {
+      return absl::AbortedError(absl::StrCat(
+          dir, ": another rank could not read its newest checkpoint (see its message)"));
     }
+    if (v[1] != -v[2]) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: the ranks found different newest checkpoints (steps %.0f to %.0f; -1: none); every "
+          "rank must read the same checkpoint directory (a shared filesystem)",
+          dir, -v[2], v[1]));
+    }
+  }
+  RF_RETURN_IF_ERROR(mine);
+  if (none) {
+    if (options_.log) *options_.log << "no checkpoint in " << dir << "; starting from step 0\n";
     return absl::OkStatus();
   }
-  RF_RETURN_IF_ERROR(c.status());
-  RF_RETURN_IF_ERROR(Restore(*c));
-  if (options_.log) {
-    *options_.log << absl::StrFormat("resumed from %s at step %d\n", c->path, step_);
-  }
+  resume_from_ = *std::move(c);
   return absl::OkStatus();
 }
 
@@ -343,6 +431,18 @@ absl::StatusOr<StepResult> Trainer::Step() {
   r.data_seconds = data_seconds;
   r.step = ++step_;
   r.loss = session_->loss();
+  if (options_.reducer != nullptr) {
+    r.comm_seconds = options_.reducer->last_seconds();
+    r.comm_exposed_seconds = options_.reducer->last_exposed_seconds();
+  }
+  if (options_.workers != nullptr) {
+    // One small collective per step: the mean loss, and whether any worker
+    // was asked to stop (all then stop after this same step).
+    double v[2] = {r.loss, options_.stop_requested && options_.stop_requested() ? 1.0 : 0.0};
+    RF_RETURN_IF_ERROR(options_.workers->AllReduce(absl::MakeSpan(v), WorkerGroup::Op::kSum));
+    r.loss = static_cast<float>(v[0] / options_.workers->size());
+    stop_agreed_ = v[1] > 0;
+  }
   r.grad_norm = ClipByGlobalNorm(session_->param_grads(), tr.clip_global_norm());
   r.learning_rate = options_.learning_rate > 0 && tr.learning_rate().schedule().empty()
                         ? options_.learning_rate
@@ -386,7 +486,13 @@ absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
   for (size_t k = 0; k < saved.size(); ++k) {
     std::copy(saved[k].begin(), saved[k].end(), session_->carried_states()[k].f32());
   }
-  return static_cast<float>(sum / std::max<int64_t>(n, 1));
+  double mean = sum / std::max<int64_t>(n, 1);
+  if (options_.workers != nullptr) {
+    RF_RETURN_IF_ERROR(
+        options_.workers->AllReduce(absl::MakeSpan(&mean, 1), WorkerGroup::Op::kSum));
+    mean /= options_.workers->size();
+  }
+  return static_cast<float>(mean);
 }
 
 absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
@@ -430,21 +536,31 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
   int64_t window_steps = 0;
   const int64_t first_step = step_;
   const double start = Now();
+  const bool distributed = options_.workers != nullptr;
+  double window_comm = 0, window_exposed = 0;
   while (step_ < total_steps_) {
-    if (options_.stop_requested && options_.stop_requested()) {
+    // Alone, stop before the next step; with workers, Step() agrees on it.
+    if (!distributed && options_.stop_requested && options_.stop_requested()) {
       interrupted_ = true;
       break;
     }
     RF_ASSIGN_OR_RETURN(StepResult r, Step());
     results.push_back(r);
     window_seconds += r.seconds;
+    window_comm += r.comm_seconds;
+    window_exposed += r.comm_exposed_seconds;
     ++window_steps;
     if (metrics.is_open()) {
       // %.9g round-trips a float, so runs can be compared exactly.
       metrics << absl::StrFormat(
           "{\"step\": %d, \"loss\": %.9g, \"grad_norm\": %.9g, \"lr\": %.9g, \"seconds\": "
-          "%.6f, \"data_seconds\": %.6f}\n",
+          "%.6f, \"data_seconds\": %.6f",
           r.step, r.loss, r.grad_norm, r.learning_rate, r.seconds, r.data_seconds);
+      if (options_.reducer != nullptr) {
+        metrics << absl::StrFormat(", \"comm_seconds\": %.6f, \"comm_exposed_seconds\": %.6f",
+                                   r.comm_seconds, r.comm_exposed_seconds);
+      }
+      metrics << "}\n";
       metrics.flush();
     }
     const bool last = r.step == total_steps_;
@@ -452,14 +568,20 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
     if (log && (log_line || options_.tty)) {
       // On a terminal the current line is redrawn every step and kept every
       // log_every steps; elsewhere (files, pipes) only the kept lines appear.
-      const double tps = window_steps * T_ * N_ / std::max(window_seconds, 1e-9);
+      // Throughput of all workers together.
+      const double tps = window_steps * T_ * N_ * ranks() / std::max(window_seconds, 1e-9);
       const double eta = (total_steps_ - r.step) * (Now() - start) / (r.step - first_step);
-      *log << absl::StrFormat("%sstep %6d/%d  loss %.4f  %s/s %.0f  lr %.3g  eta %.0fs%s",
+      const std::string comm = options_.reducer == nullptr
+                                   ? std::string()
+                                   : absl::StrFormat("  allreduce %.1f ms (%.1f exposed)",
+                                                     1e3 * window_comm / window_steps,
+                                                     1e3 * window_exposed / window_steps);
+      *log << absl::StrFormat("%sstep %6d/%d  loss %.4f  %s/s %.0f  lr %.3g%s  eta %.0fs%s",
                               options_.tty ? "\r\033[K" : "", r.step, total_steps_, r.loss, unit,
-                              tps, r.learning_rate, eta, log_line ? "\n" : "");
+                              tps, r.learning_rate, comm, eta, log_line ? "\n" : "");
       log->flush();
       if (log_line) {
-        window_seconds = 0;
+        window_seconds = window_comm = window_exposed = 0;
         window_steps = 0;
       }
     }
@@ -483,6 +605,10 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
     }
     if (options_.checkpoint_every > 0 && r.step % options_.checkpoint_every == 0) {
       RF_RETURN_IF_ERROR(save());
+    }
+    if (distributed && stop_agreed_) {
+      interrupted_ = true;
+      break;
     }
   }
   RF_RETURN_IF_ERROR(save());

@@ -4,9 +4,11 @@
 #ifndef RNNFLOW_RUNTIME_TRAINER_H_
 #define RNNFLOW_RUNTIME_TRAINER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "runtime/series_reader.h"
 #include "runtime/session.h"
 #include "runtime/token_streams.h"
+#include "runtime/worker_group.h"
 
 namespace rnnflow {
 
@@ -47,8 +50,13 @@ struct TrainerOptions {
   // `keep_checkpoints` are kept (0: all).
   std::string checkpoint_dir;
   // Data parallelism (dist/): gradients are averaged by `reducer` during the
-  // backward pass; this worker is `world_rank` of `world_size`.
+  // backward pass; this worker is `world_rank` of `world_size`. `workers`
+  // (set with `reducer`) makes the run agree across workers: the logged loss
+  // is the mean over all of them, a stop requested on any worker stops all
+  // after the same step, and checkpoints hold every worker's columns
+  // (written by worker 0; see Init for how a resume splits them).
   GradientReducer* reducer = nullptr;
+  const WorkerGroup* workers = nullptr;
   int world_rank = 0;
   int world_size = 1;
   int64_t checkpoint_every = 100;
@@ -69,6 +77,11 @@ struct StepResult {
   float learning_rate;
   double seconds;       // the whole step
   double data_seconds;  // of which reading the next chunk from the corpus
+  // Data parallel: the gradient all-reduce, from the first bucket's start to
+  // the last one's end, and the part of it the backward pass waited for in
+  // GradientReducer::Finish (not hidden behind backward computation).
+  double comm_seconds = 0;
+  double comm_exposed_seconds = 0;
 };
 
 class Trainer {
@@ -81,7 +94,8 @@ class Trainer {
   int64_t total_steps() const { return total_steps_; }
   Session& session() { return *session_; }
 
-  // One optimizer step on the next chunk.
+  // One optimizer step on the next chunk. With `workers`, collective (and
+  // StepResult::loss is the mean over all workers).
   absl::StatusOr<StepResult> Step();
   // Mean loss per token over `chunks` chunks of the validation split,
   // without updating anything; carried states are saved and restored.
@@ -97,13 +111,17 @@ class Trainer {
   // The path of the last checkpoint written or resumed from ("" if none).
   const std::string& last_checkpoint() const { return last_checkpoint_; }
 
-  // Everything needed to continue this run exactly.
+  // Everything needed to continue this run exactly; with several workers,
+  // the carried states are this worker's columns only.
   CheckpointData MakeCheckpoint() const;
-  // Writes MakeCheckpoint() into options.checkpoint_dir.
+  // Writes MakeCheckpoint() into options.checkpoint_dir. With `workers`,
+  // collective: worker 0 gathers every worker's carried states and writes
+  // one file holding all C = ranks x N columns; all return its status.
   absl::Status SaveCheckpoint();
   // Restores a checkpoint of this model (same parameters, optimizer slots,
-  // carried states, T, N and corpus split). Errors name the file and the
-  // mismatch; nothing is partially restored on a metadata mismatch.
+  // T, corpus split and C = ranks x N global columns; carried states of all
+  // C columns, of which this worker takes its own). Errors name the file and
+  // the mismatch; nothing is partially restored on a metadata mismatch.
   absl::Status Restore(const CheckpointData& checkpoint);
 
  private:
@@ -117,7 +135,9 @@ class Trainer {
   bool has_valid() const { return valid_ != nullptr || series_valid_ != nullptr; }
   int64_t train_stream_length() const;
   int64_t train_position() const;
-  absl::Status ResumeFromDirectory();
+  absl::Status LoadResumeCheckpoint();
+  absl::Status GatherCarried(CheckpointData& c) const;
+  int ranks() const { return std::max(1, options_.world_size); }
   std::vector<std::string> OptimizerStateNames() const;
 
   const Graph& graph_;
@@ -134,6 +154,8 @@ class Trainer {
   int64_t step_ = 0;
   uint64_t rng_state_ = 0;  // reserved for dropout / sampling; checkpointed
   bool interrupted_ = false;
+  bool stop_agreed_ = false;                   // with workers: some worker asked to stop
+  std::optional<CheckpointData> resume_from_;  // loaded by Init, restored once set up
   std::string last_checkpoint_;
 };
 

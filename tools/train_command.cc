@@ -22,7 +22,10 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 
 // SIGINT (Ctrl-C) and SIGTERM stop training between two steps; the trainer
-// then writes a checkpoint. A second one terminates at once.
+// then writes a checkpoint. A second one terminates at once. Under mpirun
+// SIGUSR1 does the same: mpirun forwards it to every rank, while its own
+// SIGINT / SIGTERM handling kills the ranks one second after passing them a
+// SIGTERM (Open MPI's odls_base_sigkill_timeout), often before a checkpoint.
 //
 // No signal handler runs on a training thread: the signals are blocked in
 // this thread, and so in every thread it creates later (OpenMP workers), and
@@ -30,11 +33,12 @@ std::atomic<int> g_stop_signal{0};
 // stack of the thread it interrupts, and oneDNN's JIT GEMM runs on a heap
 // buffer it uses as its stack: a signal frame pushed there corrupts the
 // heap. Seen as "corrupted size vs. prev_size" aborts after Ctrl-C.)
-void StartStopSignalThread() {
+void StartStopSignalThread(bool usr1) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (usr1) sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set] {
     int signo = 0;
@@ -89,7 +93,14 @@ int RunTrain(const std::vector<std::string>& args) {
             "(SIGTERM); a second\n"
             "Ctrl-C kills at once. `--resume` continues exactly: the same "
             "losses, step for step,\n"
-            "as a run that was never stopped (same flags, one thread).",
+            "as a run that was never stopped (same flags, one thread).\n\n"
+            "Under mpirun every rank runs this command and reads its share of "
+            "C = ranks x N columns.\n"
+            "A checkpoint holds all C columns; --resume continues it with any "
+            "number of ranks that\n"
+            "divides C (N = C / ranks). A stop signal to any rank (SIGUSR1 to "
+            "mpirun reaches all)\n"
+            "stops every rank after the same step, with one checkpoint.",
             specs);
   ParsedFlags flags;
   if (auto exit = ParseCommandLine("train", args, specs, usage, 1, {"data"}, &flags)) {
@@ -138,7 +149,16 @@ int RunTrain(const std::vector<std::string>& args) {
   // Under mpirun every rank runs this command; rank 0 reports.
   std::unique_ptr<MpiWorld> world;
   std::unique_ptr<BucketedAllReducer> reducer;
-  if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr) {
+  const bool under_mpi =
+      std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr;
+  if (!options.checkpoint_dir.empty()) {
+    // Before MPI_Init, so that MPI's own threads inherit the blocked signals
+    // too (a thread that does not block SIGTERM would take its default
+    // action: end the process without a checkpoint).
+    options.stop_requested = [] { return g_stop_signal.load() != 0; };
+    StartStopSignalThread(/*usr1=*/under_mpi);
+  }
+  if (under_mpi) {
     auto w = MpiWorld::Init(nullptr, nullptr);
     if (!w.ok()) return Fail("train", w.status());
     world = *std::move(w);
@@ -152,6 +172,7 @@ int RunTrain(const std::vector<std::string>& args) {
     reducer = std::make_unique<BucketedAllReducer>(
         world->comm(), static_cast<int64_t>(*bucket_mb * (1 << 20)), *timeout);
     options.reducer = reducer.get();
+    options.workers = world.get();
     options.world_rank = world->rank();
     options.world_size = world->size();
     if (world->rank() != 0) {
@@ -164,10 +185,6 @@ int RunTrain(const std::vector<std::string>& args) {
         !st.ok()) {
       return Fail("train", st);
     }
-  }
-  if (!options.checkpoint_dir.empty() && world == nullptr) {
-    options.stop_requested = [] { return g_stop_signal.load() != 0; };
-    StartStopSignalThread();
   }
   auto trainer = Trainer::Create((*model)->graph, options);
   if (world != nullptr) {
@@ -197,7 +214,8 @@ int RunTrain(const std::vector<std::string>& args) {
   if (!trainer.ok()) return Fail("train", trainer.status());
   auto results = (*trainer)->Run();
   if (!results.ok()) return Fail("train", results.status());
-  if ((*trainer)->interrupted()) return 128 + g_stop_signal.load();
+  // A rank stopped because another one was signalled exits as if SIGTERM.
+  if ((*trainer)->interrupted()) return 128 + (g_stop_signal ? g_stop_signal.load() : SIGTERM);
   return 0;
 }
 
