@@ -159,6 +159,9 @@ int RunTrain(const std::vector<std::string>& args) {
     StartStopSignalThread(/*usr1=*/under_mpi);
   }
   if (under_mpi) {
+    // Open MPI hands ranks a pseudo-terminal even when mpirun's output goes
+    // to a file: no redrawn progress line then.
+    options.tty = false;
     auto w = MpiWorld::Init(nullptr, nullptr);
     if (!w.ok()) return Fail("train", w.status());
     world = *std::move(w);
