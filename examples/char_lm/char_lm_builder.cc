@@ -3,13 +3,8 @@
 //   build/char_lm_char_lm_builder --print                 # the model as text
 //   build/char_lm_char_lm_builder --check model.pbtxt     # same model as the file?
 //   build/char_lm_char_lm_builder --data corpus.txt [--steps N]   # train it
-#include <iostream>
-#include <string>
-
-#include "google/protobuf/util/message_differencer.h"
+#include "examples/builder_main.h"
 #include "graph/builder.h"
-#include "graph/model_loader.h"
-#include "runtime/trainer.h"
 
 namespace {
 
@@ -39,56 +34,4 @@ absl::StatusOr<rnnflow::ModelDef> BuildCharLm() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  auto model = BuildCharLm();
-  if (!model.ok()) {
-    std::cerr << model.status().message() << "\n";
-    return 1;
-  }
-  const std::string mode = argc > 1 ? argv[1] : "--print";
-  if (mode == "--print") {
-    std::cout << rnnflow::ModelToText(*model);
-    return 0;
-  }
-  if (mode == "--check" && argc == 3) {
-    auto file = rnnflow::LoadModelFile(argv[2]);
-    if (!file.ok()) {
-      std::cerr << file.status().message() << "\n";
-      return 1;
-    }
-    std::string diff;
-    google::protobuf::util::MessageDifferencer differ;
-    differ.ReportDifferencesToString(&diff);
-    if (!differ.Compare(file->model, *model)) {
-      std::cerr << "the builder's model differs from " << argv[2] << ":\n" << diff;
-      return 1;
-    }
-    std::cout << "the builder's model equals " << argv[2] << "\n";
-    return 0;
-  }
-  if (mode == "--data" && argc >= 3) {
-    auto graph = rnnflow::Graph::Build(*model, rnnflow::SourceMap("char_lm_builder"));
-    if (!graph.ok()) {
-      std::cerr << graph.status().message() << "\n";
-      return 1;
-    }
-    rnnflow::TrainerOptions options;
-    options.data_path = argv[2];
-    if (argc == 5 && std::string(argv[3]) == "--steps") options.steps = std::atoll(argv[4]);
-    options.log = &std::cout;
-    auto trainer = rnnflow::Trainer::Create(*graph, options);
-    if (!trainer.ok()) {
-      std::cerr << trainer.status().message() << "\n";
-      return 1;
-    }
-    auto run = (*trainer)->Run();
-    if (!run.ok()) {
-      std::cerr << run.status().message() << "\n";
-      return 1;
-    }
-    return 0;
-  }
-  std::cerr << "usage: " << argv[0]
-            << " [--print | --check MODEL.pbtxt | --data CORPUS [--steps N]]\n";
-  return 2;
-}
+int main(int argc, char** argv) { return rnnflow::RunBuilderMain(argc, argv, BuildCharLm()); }

@@ -4,14 +4,8 @@
 //   build/forecast_forecast_builder --check model.pbtxt    # same model as the file?
 //   build/forecast_forecast_builder --data DIR [--steps N]  # train it on a
 //                                  # directory from `rnnflow prepare series`
-#include <cstdlib>
-#include <iostream>
-#include <string>
-
-#include "google/protobuf/util/message_differencer.h"
+#include "examples/builder_main.h"
 #include "graph/builder.h"
-#include "graph/model_loader.h"
-#include "runtime/trainer.h"
 
 namespace {
 
@@ -40,48 +34,6 @@ absl::StatusOr<rnnflow::ModelDef> BuildForecast() {
   return b.Build();
 }
 
-int Error(const absl::Status& status) {
-  std::cerr << status.message() << "\n";
-  return 1;
-}
-
 }  // namespace
 
-int main(int argc, char** argv) {
-  auto model = BuildForecast();
-  if (!model.ok()) return Error(model.status());
-  const std::string mode = argc > 1 ? argv[1] : "--print";
-  if (mode == "--print") {
-    std::cout << rnnflow::ModelToText(*model);
-    return 0;
-  }
-  if (mode == "--check" && argc == 3) {
-    auto file = rnnflow::LoadModelFile(argv[2]);
-    if (!file.ok()) return Error(file.status());
-    std::string diff;
-    google::protobuf::util::MessageDifferencer differ;
-    differ.ReportDifferencesToString(&diff);
-    if (!differ.Compare(file->model, *model)) {
-      std::cerr << "the builder's model differs from " << argv[2] << ":\n" << diff;
-      return 1;
-    }
-    std::cout << "the builder's model equals " << argv[2] << "\n";
-    return 0;
-  }
-  if (mode == "--data" && argc >= 3) {
-    auto graph = rnnflow::Graph::Build(*model, rnnflow::SourceMap("forecast_builder"));
-    if (!graph.ok()) return Error(graph.status());
-    rnnflow::TrainerOptions options;
-    options.data_path = argv[2];
-    if (argc == 5 && std::string(argv[3]) == "--steps") options.steps = std::atoll(argv[4]);
-    options.log = &std::cout;
-    auto trainer = rnnflow::Trainer::Create(*graph, options);
-    if (!trainer.ok()) return Error(trainer.status());
-    auto run = (*trainer)->Run();
-    if (!run.ok()) return Error(run.status());
-    return 0;
-  }
-  std::cerr << "usage: " << argv[0]
-            << " [--print | --check MODEL.pbtxt | --data DIR [--steps N]]\n";
-  return 2;
-}
+int main(int argc, char** argv) { return rnnflow::RunBuilderMain(argc, argv, BuildForecast()); }
