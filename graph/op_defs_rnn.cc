@@ -28,6 +28,20 @@ const char* const kPrecisionDoc =
     "while parameters, gradients, the cell state and every tensor other ops "
     "see stay float32 (mixed precision; results differ from f32 by about "
     "1e-2 relative).";
+const char* const kLengthsDoc =
+    "[N] INT32 (optional): sequence n occupies steps 0..len_n-1, 1 <= len_n "
+    "<= T (another value is an error naming the column). The result equals "
+    "running each sequence alone: y is 0 at t >= len_n, a reverse direction "
+    "starts at t = len_n-1 (and layer k+1 reads its output per sequence), "
+    "h_n/c_n hold each sequence's own final states (forward: after t = "
+    "len_n-1; reverse: after t = 0), padding gets and gives no gradient. "
+    "Absent: every sequence has length T (the single-primitive fast path).";
+const char* const kResetsDoc =
+    "[T,N] FLOAT32 (optional), 0 or 1: 1 at (t, n) marks a document boundary "
+    "before step t of column n; no state crosses it: the forward direction "
+    "restarts from a zero state at t (at t = 0 this zeroes the initial or "
+    "carried state), a reverse direction restarts from zero at t-1. Equals "
+    "running the pieces separately. Not differentiable.";
 
 const char* const kDirectionDoc =
     "\"forward\" runs t = 0..T-1; \"bidirectional\" adds a reverse "
@@ -55,6 +69,33 @@ absl::Status CheckStateShape(const ShapeContext& ctx, int i, const Dim& n,
         i, absl::StrCat("must have shape [L*D,N,H] = ", ShapeToString(expected),
                         " (layers*directions, batch of 'x', hidden); got ",
                         ShapeToString(s)));
+  }
+  return absl::OkStatus();
+}
+
+// lengths [N] INT32 and resets [T,N] FLOAT32, both optional.
+absl::Status CheckSequenceMasks(const ShapeContext& ctx, int lengths, const Dim& t,
+                                const Dim& n) {
+  if (ctx.has_input(lengths)) {
+    RF_RETURN_IF_ERROR(ctx.ExpectRank(lengths, {"N"}));
+    RF_RETURN_IF_ERROR(ctx.ExpectDtype(lengths, INT32));
+    const SymShape& s = ctx.input_shape(lengths);
+    if (!DimsCompatible(s[0], n)) {
+      return ctx.InputError(lengths,
+                            absl::StrCat("must have shape [N] with the batch N of 'x' (",
+                                         ShapeToString(SymShape{n}), "); got ", ShapeToString(s)));
+    }
+  }
+  const int resets = lengths + 1;
+  if (ctx.has_input(resets)) {
+    RF_RETURN_IF_ERROR(ctx.ExpectRank(resets, {"T", "N"}));
+    RF_RETURN_IF_ERROR(ctx.ExpectDtype(resets, FLOAT32));
+    const SymShape& s = ctx.input_shape(resets);
+    if (!DimsCompatible(s[0], t) || !DimsCompatible(s[1], n)) {
+      return ctx.InputError(
+          resets, absl::StrCat("must have shape [T,N] like the first two axes of 'x' (",
+                               ShapeToString(SymShape{t, n}), "); got ", ShapeToString(s)));
+    }
   }
   return absl::OkStatus();
 }
@@ -103,6 +144,7 @@ ShapeFn RecurrentShapeFn(CellKind cell) {
     if (cell == CellKind::kLstm) {
       RF_RETURN_IF_ERROR(CheckStateShape(ctx, 2, n, layers * d, hidden));
     }
+    RF_RETURN_IF_ERROR(CheckSequenceMasks(ctx, cell == CellKind::kLstm ? 3 : 2, t, n));
 
     ctx.SetOutput(0, {t, n, Dim::Known(d * hidden)});
     ctx.SetOutput(1, {Dim::Known(layers * d), n, Dim::Known(hidden)});
@@ -154,6 +196,8 @@ RF_REGISTER_OP("RNN")
     .Input("x", "[T,N,C] input sequence (time-major).")
     .OptionalInput("h0", "[L*D,N,H] initial hidden state, index layer*D + "
                          "direction; zeros (or the carried state) when absent.")
+    .OptionalNonDifferentiableInput("lengths", kLengthsDoc)
+    .OptionalNonDifferentiableInput("resets", kResetsDoc)
     .Output("y", "[T,N,D*H] last layer's hidden states at every step.")
     .Output("h_n", "[L*D,N,H] final hidden state of every layer/direction (a "
                    "reverse direction's final state is the one after x[0]).")
@@ -182,6 +226,8 @@ RF_REGISTER_OP("LSTM")
                          "direction; zeros (or the carried state) when absent.")
     .OptionalInput("c0", "[L*D,N,H] initial cell state; zeros (or the carried "
                          "state) when absent.")
+    .OptionalNonDifferentiableInput("lengths", kLengthsDoc)
+    .OptionalNonDifferentiableInput("resets", kResetsDoc)
     .Output("y", "[T,N,D*H] last layer's hidden states at every step.")
     .Output("h_n", "[L*D,N,H] final hidden state of every layer/direction.")
     .Output("c_n", "[L*D,N,H] final cell state of every layer/direction.")
@@ -209,6 +255,8 @@ RF_REGISTER_OP("GRU")
     .Input("x", "[T,N,C] input sequence (time-major).")
     .OptionalInput("h0", "[L*D,N,H] initial hidden state, index layer*D + "
                          "direction; zeros (or the carried state) when absent.")
+    .OptionalNonDifferentiableInput("lengths", kLengthsDoc)
+    .OptionalNonDifferentiableInput("resets", kResetsDoc)
     .Output("y", "[T,N,D*H] last layer's hidden states at every step.")
     .Output("h_n", "[L*D,N,H] final hidden state of every layer/direction.")
     .Attr("hidden", AttrType::kInt, "Hidden width H (> 0).")

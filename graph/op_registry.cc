@@ -182,6 +182,11 @@ OpSchema& OpSchema::NonDifferentiableInput(std::string name, std::string doc) {
   inputs_.back().differentiable = false;
   return *this;
 }
+OpSchema& OpSchema::OptionalNonDifferentiableInput(std::string name, std::string doc) {
+  OptionalInput(std::move(name), std::move(doc));
+  inputs_.back().differentiable = false;
+  return *this;
+}
 OpSchema& OpSchema::Output(std::string name, std::string doc) {
   outputs_.push_back(ArgSpec{std::move(name), std::move(doc)});
   return *this;

@@ -117,6 +117,8 @@ class OpSchema {
   OpSchema& OptionalInput(std::string name, std::string doc);
   OpSchema& VariadicInput(std::string name, std::string doc);
   OpSchema& NonDifferentiableInput(std::string name, std::string doc);
+  // Optional and without a gradient (masks, lengths).
+  OpSchema& OptionalNonDifferentiableInput(std::string name, std::string doc);
   OpSchema& Output(std::string name, std::string doc);
   OpSchema& Attr(std::string name, AttrType type, std::string doc);  // required
   OpSchema& Attr(std::string name, AttrType type, AttrValue default_value,

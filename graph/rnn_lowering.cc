@@ -147,7 +147,8 @@ absl::StatusOr<ModelDef> LowerRecurrentLayers(const ModelDef& model) {
     if (node.input_size() != 1) {
       return absl::UnimplementedError(absl::StrCat(
           "node '", node.name(), "' (", node.op(),
-          "): the reference lowering supports only unconnected initial states"));
+          "): the reference lowering supports only unconnected initial states, lengths and "
+          "resets (tests/rnn_lengths_test.cc checks those against sequences run alone)"));
     }
     const OpSchema* schema = OpRegistry::Global().Find(node.op());
     auto attr = [&](const std::string& name) -> AttrValue {

@@ -14,7 +14,8 @@ namespace rnnflow {
 // Returns `model` with every fused recurrent node replaced by its unrolled
 // cell. Parameters keep their names ("enc/l0/w_x", ...) and element order;
 // biases become flat ([G*H] instead of [G, H]). Supported: nodes whose only
-// consumed output is `y` and whose initial states are not connected.
+// consumed output is `y` and whose initial states, lengths and resets are not
+// connected.
 absl::StatusOr<ModelDef> LowerRecurrentLayers(const ModelDef& model);
 
 }  // namespace rnnflow

@@ -229,7 +229,15 @@ absl::StatusOr<RecurrentNode> BuildRecurrentNode(const RecurrentNodeSpec& spec) 
   const int c0_index = schema->FindInput("c0");
   if (spec.with_h0 && h0_index >= 0) shapes[h0_index] = &state;
   if (spec.with_c0 && c0_index >= 0) shapes[c0_index] = &state;
-  ShapeContext ctx(*schema, node, shapes, std::vector<DataType>(num_inputs, FLOAT32));
+  const SymShape lengths = {Dim::Known(spec.N)};
+  const SymShape resets = {Dim::Known(spec.T), Dim::Known(spec.N)};
+  std::vector<DataType> dtypes(num_inputs, FLOAT32);
+  const int lengths_index = schema->FindInput("lengths");
+  const int resets_index = schema->FindInput("resets");
+  if (lengths_index >= 0) dtypes[lengths_index] = INT32;
+  if (spec.with_lengths && lengths_index >= 0) shapes[lengths_index] = &lengths;
+  if (spec.with_resets && resets_index >= 0) shapes[resets_index] = &resets;
+  ShapeContext ctx(*schema, node, shapes, dtypes);
   if (!schema->shape_fn()) {
     return Prefixed(spec, absl::InternalError("schema has no shape function"));
   }
@@ -256,6 +264,7 @@ absl::StatusOr<RecurrentNode> BuildRecurrentNode(const RecurrentNodeSpec& spec) 
     init.input_present.push_back(true);
   }
   init.input_dtypes.assign(init.input_shapes.size(), FLOAT32);
+  for (int i = 0; i < num_inputs; ++i) init.input_dtypes[i] = dtypes[i];
   for (size_t i = 0; i < ctx.output_shapes().size(); ++i) {
     RF_ASSIGN_OR_RETURN(Shape s, Bind(ctx.output_shapes()[i], {}));
     init.output_shapes.push_back(s);
@@ -263,6 +272,7 @@ absl::StatusOr<RecurrentNode> BuildRecurrentNode(const RecurrentNodeSpec& spec) 
   }
   result.input_shapes = init.input_shapes;
   result.input_present = init.input_present;
+  result.input_dtypes = init.input_dtypes;
   result.output_shapes = init.output_shapes;
   RF_ASSIGN_OR_RETURN(result.kernel, KernelRegistry::Global().Create(init));
   return result;

@@ -38,14 +38,17 @@ struct RecurrentNodeSpec {
   int64_t T = 0, N = 0, C = 0;
   bool with_h0 = false;
   bool with_c0 = false;  // LSTM only
+  bool with_lengths = false;  // lengths [N] INT32
+  bool with_resets = false;   // resets [T,N]
 };
 
 struct RecurrentNode {
   std::unique_ptr<NodeDef> node;  // attributes with defaults filled in
   std::vector<ParamSlot> params;  // as the shape function declared them
-  // Declared inputs (x, h0[, c0]) followed by the parameters.
+  // Declared inputs (x, h0[, c0], lengths, resets) followed by the parameters.
   std::vector<Shape> input_shapes;
   std::vector<bool> input_present;
+  std::vector<DataType> input_dtypes;
   std::vector<Shape> output_shapes;  // y, h_n[, c_n]
   int num_declared_inputs = 0;
   std::unique_ptr<OpKernel> kernel;

@@ -1,9 +1,14 @@
 // Kernels of the fused recurrent ops RNN, LSTM and GRU (graph/op_defs_rnn.cc):
 // a stack of `layers` single-layer oneDNN primitives (ops/rnn_layer.h).
 //
-// Inputs: x [T,N,C], h0 [L*D,N,H] (optional), c0 (LSTM, optional), then the
-// parameters in declaration order: per layer k and direction d,
-// w_x [I_k,G*H], w_h [H,G*H], b [Gb,H]. Outputs: y [T,N,D*H], h_n, [c_n].
+// Inputs: x [T,N,C], h0 [L*D,N,H] (optional), c0 (LSTM, optional), lengths
+// [N] and resets [T,N] (optional), then the parameters in declaration order:
+// per layer k and direction d, w_x [I_k,G*H], w_h [H,G*H], b [Gb,H].
+// Outputs: y [T,N,D*H], h_n, [c_n].
+//
+// Without lengths and resets each layer is one RnnLayer (one primitive pair);
+// with either, an RnnVarlenLayer (ops/rnn_varlen_layer.h). The choice is made
+// when the kernel is created, from which inputs are connected.
 // Layer k's slice of h0/h_n/c0/c_n is rows [k*D, (k+1)*D), which is exactly
 // the [D,N,H] `ldnc` state of a one-layer primitive.
 //
@@ -19,6 +24,7 @@
 #include "graph/shape.h"
 #include "ops/dnnl_context.h"
 #include "ops/rnn_layer.h"
+#include "ops/rnn_varlen_layer.h"
 #include "runtime/kernel.h"
 
 namespace rnnflow {
@@ -41,6 +47,7 @@ class RecurrentKernel : public OpKernel {
   int64_t internal_bytes() const override {
     int64_t bytes = 0;
     for (const auto& layer : stack_) bytes += layer->internal_bytes();
+    for (const auto& layer : varlen_stack_) bytes += layer->internal_bytes();
     for (const auto* list : {&hidden_, &hidden_grad_}) {
       for (const auto& v : *list) bytes += static_cast<int64_t>(v.size() * sizeof(float));
     }
@@ -68,10 +75,16 @@ class RecurrentKernel : public OpKernel {
   RnnCell cell_ = RnnCell::kLstm;
   bool lstm_ = false;
   bool bf16_ = false;  // mixed precision (attr precision: "bf16")
-  int num_declared_ = 2;  // x, h0 [, c0]
+  // Every length in [1, T], every reset 0 or 1; errors name the column.
+  absl::Status CheckMasks(const KernelContext& ctx) const;
+
+  int num_declared_ = 4;  // x, h0 [, c0], lengths, resets
+  int lengths_index_ = 2;
+  bool varlen_ = false;
   int64_t t_ = 0, n_ = 0, c_ = 0, h_ = 0, layers_ = 1;
   int d_ = 1;
-  std::vector<std::unique_ptr<RnnLayer>> stack_;
+  std::vector<std::unique_ptr<RnnLayer>> stack_;               // fast path
+  std::vector<std::unique_ptr<RnnVarlenLayer>> varlen_stack_;  // lengths/resets
   // Between layers: outputs of layers 0..L-2 and their gradients.
   std::vector<std::vector<float>> hidden_, hidden_grad_;
   std::vector<float> dx_, dh0_, dc0_;  // overwritten by the primitives
@@ -103,7 +116,8 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
     return Error("not a recurrent op");
   }
   lstm_ = cell_ == RnnCell::kLstm;
-  num_declared_ = lstm_ ? 3 : 2;
+  num_declared_ = lstm_ ? 5 : 4;
+  lengths_index_ = lstm_ ? 3 : 2;
   if (init.step_mode) {
     return Error("fused recurrent layers run over whole sequences, not per step");
   }
@@ -143,13 +157,25 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
   n_ = xs[1];
   c_ = xs[2];
   const Shape state = {layers_ * d_, n_, h_};
-  for (int i = 1; i < num_declared_; ++i) {
+  for (int i = 1; i < lengths_index_; ++i) {
     if (init.input_present[i] && init.input_shapes[i] != state) {
       return Error(absl::StrCat("input '", i == 1 ? "h0" : "c0", "' must have shape ",
                                 ShapeToString(state), "; got ",
                                 ShapeToString(init.input_shapes[i])));
     }
   }
+  const int li = lengths_index_, ri = lengths_index_ + 1;
+  if (init.input_present[li] &&
+      (init.input_shapes[li] != Shape{n_} ||
+       (!init.input_dtypes.empty() && init.input_dtypes[li] != INT32))) {
+    return Error(absl::StrCat("input 'lengths' must be INT32 of shape [", n_, "]; got ",
+                              ShapeToString(init.input_shapes[li])));
+  }
+  if (init.input_present[ri] && init.input_shapes[ri] != (Shape{t_, n_})) {
+    return Error(absl::StrCat("input 'resets' must have shape [", t_, ",", n_, "]; got ",
+                              ShapeToString(init.input_shapes[ri])));
+  }
+  varlen_ = init.input_present[li] || init.input_present[ri];
   const int64_t g = RnnGateCount(cell_), gb = RnnBiasRows(cell_);
   for (int64_t k = 0; k < layers_; ++k) {
     const int64_t in = k == 0 ? c_ : d_ * h_;
@@ -179,9 +205,15 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
     config.H = h_;
     config.bidirectional = d_ == 2;
     config.bf16 = bf16_;
-    auto layer = RnnLayer::Create(config, engine, stream);
-    if (!layer.ok()) return Wrap(layer.status());
-    stack_.push_back(std::move(layer).value());
+    if (varlen_) {
+      auto layer = RnnVarlenLayer::Create(config, engine, stream);
+      if (!layer.ok()) return Wrap(layer.status());
+      varlen_stack_.push_back(std::move(layer).value());
+    } else {
+      auto layer = RnnLayer::Create(config, engine, stream);
+      if (!layer.ok()) return Wrap(layer.status());
+      stack_.push_back(std::move(layer).value());
+    }
   }
   try {
     const size_t seq = static_cast<size_t>(t_ * n_ * d_ * h_);
@@ -211,6 +243,7 @@ absl::Status RecurrentKernel::Forward(KernelContext& ctx) {
   const Tensor& x = ctx.inputs[0];
   const Tensor& y = ctx.outputs[0];
   if (!x.valid() || !y.valid()) return Error("input 'x' and output 'y' are required");
+  if (varlen_) RF_RETURN_IF_ERROR(CheckMasks(ctx));
   for (int64_t k = 0; k < layers_; ++k) {
     for (int dir = 0; dir < d_; ++dir) {
       weights_[dir].w_x = ctx.inputs[param_index(k, dir, 0)].f32();
@@ -219,10 +252,44 @@ absl::Status RecurrentKernel::Forward(KernelContext& ctx) {
     }
     const float* in = k == 0 ? x.f32() : hidden_[k - 1].data();
     float* out = k == layers_ - 1 ? y.f32() : hidden_[k].data();
-    RF_RETURN_IF_ERROR(Wrap(stack_[k]->Forward(
-        in, slice(ctx.inputs[1], k), lstm_ ? slice(ctx.inputs[2], k) : nullptr,
-        weights_.data(), out, slice(ctx.outputs[1], k),
-        lstm_ ? slice(ctx.outputs[2], k) : nullptr)));
+    const float* h0 = slice(ctx.inputs[1], k);
+    const float* c0 = lstm_ ? slice(ctx.inputs[2], k) : nullptr;
+    float* h_n = slice(ctx.outputs[1], k);
+    float* c_n = lstm_ ? slice(ctx.outputs[2], k) : nullptr;
+    if (varlen_) {
+      const Tensor& lengths = ctx.inputs[lengths_index_];
+      const Tensor& resets = ctx.inputs[lengths_index_ + 1];
+      RF_RETURN_IF_ERROR(Wrap(varlen_stack_[k]->Forward(
+          in, lengths.valid() ? lengths.i32() : nullptr, resets.valid() ? resets.f32() : nullptr,
+          h0, c0, weights_.data(), out, h_n, c_n)));
+    } else {
+      RF_RETURN_IF_ERROR(
+          Wrap(stack_[k]->Forward(in, h0, c0, weights_.data(), out, h_n, c_n)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecurrentKernel::CheckMasks(const KernelContext& ctx) const {
+  const Tensor& lengths = ctx.inputs[lengths_index_];
+  if (lengths.valid()) {
+    for (int64_t n = 0; n < n_; ++n) {
+      const int32_t len = lengths.i32()[n];
+      if (len < 1 || len > t_) {
+        return Error(absl::StrCat("input 'lengths' column ", n, " is ", len,
+                                  "; every length must be in [1, T=", t_, "]"));
+      }
+    }
+  }
+  const Tensor& resets = ctx.inputs[lengths_index_ + 1];
+  if (resets.valid()) {
+    for (int64_t i = 0; i < t_ * n_; ++i) {
+      const float v = resets.f32()[i];
+      if (v != 0.f && v != 1.f) {
+        return Error(absl::StrCat("input 'resets' at step ", i / n_, " column ", i % n_, " is ",
+                                  v, "; expected 0 or 1"));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -254,10 +321,15 @@ absl::Status RecurrentKernel::Backward(KernelContext& ctx) {
     float* dx = k > 0 ? hidden_grad_[k - 1].data() : (want_dx ? dx_.data() : nullptr);
     float* dh0 = want_dh0 ? dh0_.data() + k * state_stride : nullptr;
     float* dc0 = want_dc0 ? dc0_.data() + k * state_stride : nullptr;
-    RF_RETURN_IF_ERROR(Wrap(stack_[k]->Backward(
-        dy, slice(ctx.output_grads[1], k),
-        lstm_ ? slice(ctx.output_grads[2], k) : nullptr, dx, dh0, dc0,
-        grads_.data())));
+    const float* dh_n = slice(ctx.output_grads[1], k);
+    const float* dc_n = lstm_ ? slice(ctx.output_grads[2], k) : nullptr;
+    if (varlen_) {
+      RF_RETURN_IF_ERROR(
+          Wrap(varlen_stack_[k]->Backward(dy, dh_n, dc_n, dx, dh0, dc0, grads_.data())));
+    } else {
+      RF_RETURN_IF_ERROR(
+          Wrap(stack_[k]->Backward(dy, dh_n, dc_n, dx, dh0, dc0, grads_.data())));
+    }
   }
   auto add = [](const Tensor& dst, const std::vector<float>& src) {
     float* p = dst.f32();

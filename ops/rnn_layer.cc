@@ -47,6 +47,101 @@ const char* RnnCellName(RnnCell cell) {
   return "?";
 }
 
+RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t T,
+                                  int64_t N, int64_t I, int64_t H, int64_t D, bool bf16,
+                                  const dnnl::primitive_attr& attr,
+                                  const dnnl::engine& engine) {
+  const bool lstm = cell == RnnCell::kLstm;
+  const memory::dim G = RnnGateCount(cell);
+  const memory::dim Gb = RnnBiasRows(cell);
+  // What the primitives compute in (act) and what gradients, biases, the
+  // cell state and every caller buffer use (float32).
+  const Dt act = bf16 ? Dt::bf16 : Dt::f32;
+  const memory::desc layer_in({T, N, I}, Dt::f32, Tag::tnc);
+  const memory::desc layer_out({T, N, D * H}, Dt::f32, Tag::tnc);
+  const memory::desc state({1, D, N, H}, Dt::f32, Tag::ldnc);
+  const memory::desc act_in({T, N, I}, act, Tag::tnc);
+  const memory::desc act_out({T, N, D * H}, act, Tag::tnc);
+  const memory::desc act_state({1, D, N, H}, act, Tag::ldnc);
+  const memory::desc none;
+  const memory::desc& state_c = lstm ? state : none;
+  const memory::desc wl_any({1, D, I, G, H}, act, Tag::any);
+  const memory::desc wi_any({1, D, H, G, H}, act, Tag::any);
+  const memory::desc dwl_any({1, D, I, G, H}, Dt::f32, Tag::any);
+  const memory::desc dwi_any({1, D, H, G, H}, Dt::f32, Tag::any);
+  const memory::desc bias_any({1, D, Gb, H}, Dt::f32, Tag::any);
+
+  const auto fwd_kind = dnnl::prop_kind::forward_training;
+  const auto bwd_kind = dnnl::prop_kind::backward;
+
+  RnnPrimitives out;
+  switch (cell) {
+    case RnnCell::kRnnTanh:
+    case RnnCell::kRnnRelu: {
+      const auto activation = cell == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
+                                                        : dnnl::algorithm::eltwise_relu;
+      dnnl::vanilla_rnn_forward::desc fd(fwd_kind, activation, dir, act_in, act_state,
+                                         wl_any, wi_any, bias_any, act_out, act_state);
+      dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, attr, engine);
+      dnnl::vanilla_rnn_backward::desc bd(bwd_kind, activation, dir, act_in, act_state,
+                                          wl_any, wi_any, bias_any, act_out, act_state,
+                                          layer_in, state, dwl_any, dwi_any, bias_any,
+                                          layer_out, state);
+      dnnl::vanilla_rnn_backward::primitive_desc bpd(bd, attr, engine, fpd);
+      out.fwd = dnnl::vanilla_rnn_forward(fpd);
+      out.bwd = dnnl::vanilla_rnn_backward(bpd);
+      out.fwd_pd = fpd;
+      out.bwd_pd = bpd;
+      break;
+    }
+    case RnnCell::kLstm: {
+      dnnl::lstm_forward::desc fd(fwd_kind, dir, act_in, act_state, state_c, wl_any,
+                                  wi_any, bias_any, act_out, act_state, state_c);
+      dnnl::lstm_forward::primitive_desc fpd(fd, attr, engine);
+      dnnl::lstm_backward::desc bd(bwd_kind, dir, act_in, act_state, state_c, wl_any,
+                                   wi_any, bias_any, act_out, act_state, state_c,
+                                   layer_in, state, state_c, dwl_any, dwi_any,
+                                   bias_any, layer_out, state, state_c);
+      dnnl::lstm_backward::primitive_desc bpd(bd, attr, engine, fpd);
+      out.fwd = dnnl::lstm_forward(fpd);
+      out.bwd = dnnl::lstm_backward(bpd);
+      out.fwd_pd = fpd;
+      out.bwd_pd = bpd;
+      break;
+    }
+    case RnnCell::kGru: {
+      dnnl::gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                 bias_any, act_out, act_state);
+      dnnl::gru_forward::primitive_desc fpd(fd, attr, engine);
+      dnnl::gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                  bias_any, act_out, act_state, layer_in, state,
+                                  dwl_any, dwi_any, bias_any, layer_out, state);
+      dnnl::gru_backward::primitive_desc bpd(bd, attr, engine, fpd);
+      out.fwd = dnnl::gru_forward(fpd);
+      out.bwd = dnnl::gru_backward(bpd);
+      out.fwd_pd = fpd;
+      out.bwd_pd = bpd;
+      break;
+    }
+    case RnnCell::kLbrGru: {
+      dnnl::lbr_gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                 bias_any, act_out, act_state);
+      dnnl::lbr_gru_forward::primitive_desc fpd(fd, attr, engine);
+      dnnl::lbr_gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
+                                  bias_any, act_out, act_state, layer_in, state,
+                                  dwl_any, dwi_any, bias_any, layer_out, state);
+      dnnl::lbr_gru_backward::primitive_desc bpd(bd, attr, engine, fpd);
+      out.fwd = dnnl::lbr_gru_forward(fpd);
+      out.bwd = dnnl::lbr_gru_backward(bpd);
+      out.fwd_pd = fpd;
+      out.bwd_pd = bpd;
+      break;
+    }
+  }
+
+  return out;
+}
+
 RnnLayer::RnnLayer(const RnnLayerConfig& config, const dnnl::engine& engine,
                    const dnnl::stream& stream)
     : config_(config), engine_(engine), stream_(stream) {}
@@ -120,83 +215,15 @@ absl::Status RnnLayer::Init() {
   const memory::desc act_in({T, N, I}, act, Tag::tnc);
   const memory::desc act_out({T, N, D * H}, act, Tag::tnc);
   const memory::desc act_state({1, D, N, H}, act, Tag::ldnc);
-  const memory::desc none;
-  const memory::desc& state_c = lstm ? state : none;
-  const memory::desc wl_any({1, D, I, G, H}, act, Tag::any);
-  const memory::desc wi_any({1, D, H, G, H}, act, Tag::any);
-  const memory::desc dwl_any({1, D, I, G, H}, Dt::f32, Tag::any);
-  const memory::desc dwi_any({1, D, H, G, H}, Dt::f32, Tag::any);
-  const memory::desc bias_any({1, D, Gb, H}, Dt::f32, Tag::any);
 
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const auto fwd_kind = dnnl::prop_kind::forward_training;
-  const auto bwd_kind = dnnl::prop_kind::backward;
-
-  dnnl::primitive_desc fwd_pd, bwd_pd;
-  switch (cell) {
-    case RnnCell::kRnnTanh:
-    case RnnCell::kRnnRelu: {
-      const auto activation = cell == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
-                                                        : dnnl::algorithm::eltwise_relu;
-      dnnl::vanilla_rnn_forward::desc fd(fwd_kind, activation, dir, act_in, act_state,
-                                         wl_any, wi_any, bias_any, act_out, act_state);
-      dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::vanilla_rnn_backward::desc bd(bwd_kind, activation, dir, act_in, act_state,
-                                          wl_any, wi_any, bias_any, act_out, act_state,
-                                          layer_in, state, dwl_any, dwi_any, bias_any,
-                                          layer_out, state);
-      dnnl::vanilla_rnn_backward::primitive_desc bpd(bd, attr, engine_, fpd);
-      fwd_.primitive = dnnl::vanilla_rnn_forward(fpd);
-      bwd_.primitive = dnnl::vanilla_rnn_backward(bpd);
-      fwd_pd = fpd;
-      bwd_pd = bpd;
-      break;
-    }
-    case RnnCell::kLstm: {
-      dnnl::lstm_forward::desc fd(fwd_kind, dir, act_in, act_state, state_c, wl_any,
-                                  wi_any, bias_any, act_out, act_state, state_c);
-      dnnl::lstm_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::lstm_backward::desc bd(bwd_kind, dir, act_in, act_state, state_c, wl_any,
-                                   wi_any, bias_any, act_out, act_state, state_c,
-                                   layer_in, state, state_c, dwl_any, dwi_any,
-                                   bias_any, layer_out, state, state_c);
-      dnnl::lstm_backward::primitive_desc bpd(bd, attr, engine_, fpd);
-      fwd_.primitive = dnnl::lstm_forward(fpd);
-      bwd_.primitive = dnnl::lstm_backward(bpd);
-      fwd_pd = fpd;
-      bwd_pd = bpd;
-      break;
-    }
-    case RnnCell::kGru: {
-      dnnl::gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                 bias_any, act_out, act_state);
-      dnnl::gru_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                  bias_any, act_out, act_state, layer_in, state,
-                                  dwl_any, dwi_any, bias_any, layer_out, state);
-      dnnl::gru_backward::primitive_desc bpd(bd, attr, engine_, fpd);
-      fwd_.primitive = dnnl::gru_forward(fpd);
-      bwd_.primitive = dnnl::gru_backward(bpd);
-      fwd_pd = fpd;
-      bwd_pd = bpd;
-      break;
-    }
-    case RnnCell::kLbrGru: {
-      dnnl::lbr_gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                 bias_any, act_out, act_state);
-      dnnl::lbr_gru_forward::primitive_desc fpd(fd, attr, engine_);
-      dnnl::lbr_gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                  bias_any, act_out, act_state, layer_in, state,
-                                  dwl_any, dwi_any, bias_any, layer_out, state);
-      dnnl::lbr_gru_backward::primitive_desc bpd(bd, attr, engine_, fpd);
-      fwd_.primitive = dnnl::lbr_gru_forward(fpd);
-      bwd_.primitive = dnnl::lbr_gru_backward(bpd);
-      fwd_pd = fpd;
-      bwd_pd = bpd;
-      break;
-    }
-  }
+  const RnnPrimitives prims =
+      CreateRnnPrimitives(cell, dir, T, N, I, H, D, config_.bf16, attr, engine_);
+  fwd_.primitive = prims.fwd;
+  bwd_.primitive = prims.bwd;
+  const dnnl::primitive_desc& fwd_pd = prims.fwd_pd;
+  const dnnl::primitive_desc& bwd_pd = prims.bwd_pd;
 
   auto md = [](const dnnl::primitive_desc& pd, int arg) {
     return pd.query_md(dnnl::query::exec_arg_md, arg);

@@ -67,6 +67,18 @@ struct RnnDirGrads {
   float* b = nullptr;
 };
 
+// The forward-training and backward primitives of one layer (L = 1, D
+// directions) for x [T,N,I], states [1,D,N,H], y [T,N,D*H], computing in
+// bf16 or f32 (gradients, biases and the cell state always f32), weights
+// format_tag::any. Throws dnnl::error.
+struct RnnPrimitives {
+  dnnl::primitive_desc fwd_pd, bwd_pd;
+  dnnl::primitive fwd, bwd;
+};
+RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction direction, int64_t T,
+                                  int64_t N, int64_t I, int64_t H, int64_t D, bool bf16,
+                                  const dnnl::primitive_attr& attr, const dnnl::engine& engine);
+
 class RnnLayer {
  public:
   // Errors (bad sizes, oneDNN refusals) come back as a Status; the caller

@@ -103,8 +103,9 @@ class Harness {
   }
 
   std::string InputName(size_t i) const {
-    static const char* const kDeclared[3] = {"x", "h0", "c0"};
-    if (static_cast<int>(i) < node_.num_declared_inputs) return kDeclared[i];
+    if (static_cast<int>(i) < node_.num_declared_inputs) {
+      return OpRegistry::Global().Find(spec_.op)->inputs()[i].name;
+    }
     return node_.params[i - node_.num_declared_inputs].name;
   }
 
