@@ -116,6 +116,15 @@ absl::Status Trainer::Init() {
     if (in.feed() == NEXT_TOKENS) targets_input_ = id;
     if (in.feed() == SERIES) series_input_ = id;
     if (in.feed() == NEXT_SERIES) next_series_input_ = id;
+    if (in.feed() == RESETS) resets_input_ = id;
+  }
+  if (resets_input_ >= 0) {
+    const TensorInfo& t = graph_.tensor(resets_input_);
+    if (t.dtype != FLOAT32 || t.shape.size() != 2 || series_input_ >= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "graph input '", t.name, "' is fed document resets and must be FLOAT32 [T, N] in a "
+          "model trained on text; got ", DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
+    }
   }
   if (series_input_ >= 0 || next_series_input_ >= 0) {
     if (series_input_ < 0 || next_series_input_ < 0 || tokens_input_ >= 0 ||
@@ -172,6 +181,8 @@ absl::Status Trainer::Init() {
       auto valid = open_split("valid");
       if (valid.ok()) valid_ = *std::move(valid);
     }
+    RF_RETURN_IF_ERROR(OpenDocuments("train", &train_docs_));
+    if (valid_ != nullptr) RF_RETURN_IF_ERROR(OpenDocuments("valid", &valid_docs_));
     RF_RETURN_IF_ERROR(CheckVocabulary(train_->vocab_size()));
   }
   rng_state_ = MixSeed(seed_);
@@ -407,6 +418,28 @@ absl::Status Trainer::Feed(TokenStreams& streams, bool* new_epoch) {
   Tensor targets = session_->value(targets_input_);
   *new_epoch = streams.Next(absl::MakeSpan(tokens.i32(), tokens.num_elements()),
                             absl::MakeSpan(targets.i32(), targets.num_elements()));
+  if (resets_input_ >= 0) {  // the chunk just served starts at position() - steps()
+    const DocumentStarts& docs = &streams == train_.get() ? *train_docs_ : *valid_docs_;
+    Tensor resets = session_->value(resets_input_);
+    docs.Fill(streams.stream_length(), streams.first_column(),
+              streams.position() - streams.steps(),
+              absl::MakeSpan(resets.f32(), resets.num_elements()), T_, N_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::OpenDocuments(const char* split, std::optional<DocumentStarts>* docs) {
+  if (resets_input_ < 0) return absl::OkStatus();
+  const std::string& dir = options_.data_path;
+  const std::string tok = absl::StrCat(dir, "/", split, ".tok");
+  auto file = TokenFile::Open(tok);
+  if (!file.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "graph input '", graph_.tensor(resets_input_).name, "' (feed: RESETS) needs a corpus "
+        "prepared from several files (`rnnflow prepare text FILE FILE... --out DIR`); ",
+        file.status().message()));
+  }
+  RF_ASSIGN_OR_RETURN(*docs, DocumentStarts::Read(dir, split, (*file)->size()));
   return absl::OkStatus();
 }
 

@@ -17,6 +17,7 @@
 #include "graph/graph.h"
 #include "ops/optimizer.h"
 #include "runtime/checkpoint.h"
+#include "runtime/documents.h"
 #include "runtime/gradient_reducer.h"
 #include "runtime/series_reader.h"
 #include "runtime/session.h"
@@ -148,6 +149,10 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<TokenStreams> train_, valid_;
   int tokens_input_ = -1, targets_input_ = -1;
+  // feed: RESETS: document starts of the train/valid splits (runtime/documents.h).
+  int resets_input_ = -1;
+  std::optional<DocumentStarts> train_docs_, valid_docs_;
+  absl::Status OpenDocuments(const char* split, std::optional<DocumentStarts>* docs);
   // Time series (feed: SERIES / NEXT_SERIES) instead of tokens.
   std::unique_ptr<SeriesStreams> series_train_, series_valid_;
   int series_input_ = -1, next_series_input_ = -1;

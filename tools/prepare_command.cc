@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "runtime/corpus.h"
 #include "runtime/csv.h"
+#include "runtime/documents.h"
 #include "tools/flags.h"
 #include "tools/load.h"
 
@@ -56,7 +57,7 @@ int RunPrepareText(const std::vector<std::string>& args) {
       {"min-count", "N", "char level: train characters seen < N times become <unk> (1)"},
   };
   const std::string usage =
-      Usage("prepare text", "CORPUS --out DIR [flags]",
+      Usage("prepare text", "CORPUS [CORPUS...] --out DIR [flags]",
             "Builds the vocabulary of CORPUS and writes its tokens, split by "
             "position into\n"
             "DIR/train.tok, DIR/valid.tok and DIR/test.tok, plus DIR/vocab.tsv "
@@ -66,10 +67,18 @@ int RunPrepareText(const std::vector<std::string>& args) {
             "vocabulary is the train split's characters by frequency, then "
             "<unk>. Reads the file\n"
             "in blocks (twice at char level). `rnnflow train --data DIR` reads "
-            "the result.",
+            "the result.\n"
+            "Several files (or a directory: its files in name order) are "
+            "documents: their\n"
+            "concatenation is prepared the same way, and DIR/{train,valid,test}.docs "
+            "list the token\n"
+            "positions where documents start (runtime/documents.h), which a "
+            "graph input with\n"
+            "`feed: RESETS` turns into state resets.",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("prepare text", args, specs, usage, 1, {"out"}, &flags)) {
+  if (auto exit = ParseCommandLine("prepare text", args, specs, usage, kAnyPositional, {"out"},
+                                   &flags)) {
     return *exit;
   }
   TextPrepareOptions options;
@@ -82,7 +91,16 @@ int RunPrepareText(const std::vector<std::string>& args) {
   if (!min_count.ok()) return Fail("prepare text", min_count.status(), 2);
   options.min_count = *min_count;
 
-  auto report = PrepareText(flags.positional[0], flags.Get("out"), options);
+  if (flags.positional.empty()) {
+    return Fail("prepare text", absl::InvalidArgumentError("expects a CORPUS file\n\n" + usage),
+                2);
+  }
+  auto files = ListDocumentFiles(flags.positional);
+  if (!files.ok()) return Fail("prepare text", files.status());
+  const bool documents = files->size() > 1 || *files != flags.positional;
+  int64_t docs[3] = {0, 0, 0};
+  auto report = documents ? PrepareTextDocuments(*files, flags.Get("out"), options, docs)
+                          : PrepareText(flags.positional[0], flags.Get("out"), options);
   if (!report.ok()) return Fail("prepare text", report.status());
   const TextPrepareReport& r = *report;
   std::cout << "prepared " << r.out_dir << " from " << r.source << " (" << TextLevelName(r.level)
@@ -94,6 +112,11 @@ int RunPrepareText(const std::vector<std::string>& args) {
     std::cout << absl::StrFormat("  %-5s %12d tokens  bytes [%d, %d)%s\n", sp.name, sp.tokens,
                                  sp.begin_byte, sp.end_byte,
                                  r.unk_id >= 0 ? absl::StrCat(", ", sp.unknown, " <unk>") : "");
+  }
+  if (documents) {
+    std::cout << absl::StrFormat(
+        "  %d documents; starting in train %d, valid %d, test %d (.docs)\n",
+        docs[0] + docs[1] + docs[2], docs[0], docs[1], docs[2]);
   }
   std::cout << absl::StrFormat(
       "  read %s in %.2f s (%d %s): %.1f MB/s; peak RSS %s\n", Megabytes(r.input_bytes), r.seconds,
