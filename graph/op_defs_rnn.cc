@@ -27,7 +27,8 @@ const char* const kPrecisionDoc =
     "bfloat16 (AMX or AVX512-BF16 on CPUs that have them: 2-3x faster for LSTM) "
     "while parameters, gradients, the cell state and every tensor other ops "
     "see stay float32 (mixed precision; results differ from f32 by about "
-    "1e-2 relative).";
+    "1e-2 relative). On a CPU without bf16 kernels the layer computes in "
+    "float32 and says so once on stderr.";
 const char* const kLengthsDoc =
     "[N] INT32 (optional): sequence n occupies steps 0..len_n-1, 1 <= len_n "
     "<= T (another value is an error naming the column). The result equals "

@@ -15,6 +15,7 @@
 // The primitives run on the engine/stream of KernelInit (or the process-wide
 // CPU ones, ops/dnnl_context.h); KernelContext::stream is not used. Every
 // call waits for its primitives to finish.
+#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -211,6 +212,15 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
       varlen_stack_.push_back(std::move(layer).value());
     } else {
       auto layer = RnnLayer::Create(config, engine, stream);
+      if (!layer.ok() && config.bf16 && absl::IsInternal(layer.status())) {
+        // oneDNN has no bf16 kernel for this cell on this CPU (no AVX512-BF16
+        // or AMX): the model still runs, in float32, and says so once.
+        std::cerr << prefix_ << "precision \"bf16\" is not available on this CPU ("
+                  << layer.status().message() << "); computing in float32\n";
+        bf16_ = false;
+        config.bf16 = false;
+        layer = RnnLayer::Create(config, engine, stream);
+      }
       if (!layer.ok()) return Wrap(layer.status());
       stack_.push_back(std::move(layer).value());
     }

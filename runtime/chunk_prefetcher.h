@@ -57,12 +57,12 @@ class ChunkPrefetcher {
   std::vector<int32_t> first_, second_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool busy_ = false;        // a fill is requested or running
+  bool busy_ = false;  // a fill is requested or running
   bool stop_ = false;
-  int64_t requested_ = -1;   // the position being (or last) filled
-  int64_t staged_ = -1;      // the position whose fill has completed
+  int64_t requested_ = -1;  // the position being (or last) filled
+  int64_t staged_ = -1;     // the position whose fill has completed
   int64_t hits_ = 0, misses_ = 0;
-  std::thread thread_;       // last: starts after every member above
+  std::thread thread_;  // last: starts after every member above
 };
 
 }  // namespace rnnflow

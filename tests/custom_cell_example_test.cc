@@ -62,9 +62,12 @@ TEST(CustomCellExampleTest, PrimitiveOpCellEqualsTheFusedCell) {
   ASSERT_TRUE(a.ok() && b.ok());
   // Same embedding and output layer (initialised from their names); give the
   // custom cell the fused cell's weights.
-  const std::pair<const char*, const char*> same[] = {
-      {"W_xh", "rnn/l0/w_x"}, {"W_hh", "rnn/l0/w_h"}, {"b_h", "rnn/l0/b"},
-      {"embed/table", "embed/table"}, {"logits/kernel", "logits/kernel"}, {"logits/bias", "logits/bias"}};
+  const std::pair<const char*, const char*> same[] = {{"W_xh", "rnn/l0/w_x"},
+                                                      {"W_hh", "rnn/l0/w_h"},
+                                                      {"b_h", "rnn/l0/b"},
+                                                      {"embed/table", "embed/table"},
+                                                      {"logits/kernel", "logits/kernel"},
+                                                      {"logits/bias", "logits/bias"}};
   for (const auto& [to, from] : same) {
     Tensor dst = Param(**a, *custom.graph, to), src = Param(**b, *fused.graph, from);
     ASSERT_EQ(dst.num_elements(), src.num_elements()) << to;

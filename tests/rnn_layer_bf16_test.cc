@@ -107,8 +107,8 @@ TEST_P(RnnLayerBf16Test, MatchesFloat32WithinBf16Rounding) {
                                          weights.data(), r.y.data(), r.h_n.data(),
                                          lstm ? r.c_n.data() : nullptr));
     RF_RETURN_IF_ERROR((*layer)->Backward(dy.data(), dh_n.data(), lstm ? dc_n.data() : nullptr,
-                                          r.dx.data(), r.dh0.data(),
-                                          lstm ? r.dc0.data() : nullptr, grads.data()));
+                                          r.dx.data(), r.dh0.data(), lstm ? r.dc0.data() : nullptr,
+                                          grads.data()));
     return r;
   };
 
@@ -149,12 +149,13 @@ std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
          (info.param.bidirectional ? "Bidirectional" : "Forward");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllCells, RnnLayerBf16Test,
-    ::testing::Values(Case{RnnCell::kRnnTanh, false}, Case{RnnCell::kRnnRelu, false},
-                      Case{RnnCell::kLstm, false}, Case{RnnCell::kLstm, true},
-                      Case{RnnCell::kGru, false}, Case{RnnCell::kLbrGru, true}),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(AllCells, RnnLayerBf16Test,
+                         ::testing::Values(Case{RnnCell::kRnnTanh, false},
+                                           Case{RnnCell::kRnnRelu, false},
+                                           Case{RnnCell::kLstm, false}, Case{RnnCell::kLstm, true},
+                                           Case{RnnCell::kGru, false},
+                                           Case{RnnCell::kLbrGru, true}),
+                         CaseName);
 
 }  // namespace
 }  // namespace rnnflow

@@ -15,7 +15,8 @@ absl::StatusOr<rnnflow::ModelDef> BuildCharLm() {
   auto targets = b.Input("targets", rnnflow::INT32, {"T", "N"}, rnnflow::NEXT_TOKENS);
   auto embed = b.Node("embed", "Embedding", {tokens},
                       {{"vocab", 256}, {"dim", 64}, {"init", "normal"}, {"init_scale", 1.0f}});
-  auto lstm = b.Node("lstm", "LSTM", {embed}, {{"hidden", 256}, {"layers", 2}});
+  auto lstm =
+      b.Node("lstm", "LSTM", {embed}, {{"hidden", 256}, {"layers", 2}, {"precision", "bf16"}});
   auto logits = b.Node("logits", "Dense", {lstm}, {{"units", 256}});
   auto loss = b.Node("loss", "SoftmaxCrossEntropy", {logits, targets});
   b.Output(logits);
