@@ -71,14 +71,18 @@ absl::Status BroadcastBinaryShape(ShapeContext& ctx) {
   return absl::OkStatus();
 }
 
-// Two inputs of identical shape, a scalar output (the mean).
+// Two (or, with the optional weights, three) inputs of identical shape, a
+// scalar output (the mean).
 absl::Status SameShapeLossShape(ShapeContext& ctx) {
   RF_RETURN_IF_ERROR(ExpectAllFloat(ctx));
   const SymShape& a = ctx.input_shape(0);
-  const SymShape& b = ctx.input_shape(1);
-  if (a != b) {
-    return ctx.InputError(1, absl::StrCat("must have the shape of input '", ctx.input_name(0), "' ",
-                                          ShapeToString(a), "; got ", ShapeToString(b)));
+  for (int i = 1; i < ctx.num_inputs(); ++i) {
+    if (!ctx.has_input(i)) continue;
+    const SymShape& b = ctx.input_shape(i);
+    if (a != b) {
+      return ctx.InputError(i, absl::StrCat("must have the shape of input '", ctx.input_name(0),
+                                            "' ", ShapeToString(a), "; got ", ShapeToString(b)));
+    }
   }
   ctx.SetOutput(0, {});
   return absl::OkStatus();
@@ -322,17 +326,23 @@ RF_REGISTER_OP("SigmoidCrossEntropy")
     .Doc(
         "Mean over all elements of the binary cross-entropy of sigmoid(logits) "
         "against targets in [0, 1], computed stably as "
-        "max(x, 0) - x * t + log(1 + exp(-|x|)).")
+        "max(x, 0) - x * t + log(1 + exp(-|x|)). With `weights`: "
+        "sum(w * loss) / sum(w) (0 when all weights are 0), so 0/1 weights "
+        "give the mean over the unmasked elements (padding excluded).")
     .Input("logits", "FLOAT32 [...]")
     .NonDifferentiableInput("targets", "FLOAT32, the shape of logits")
+    .OptionalNonDifferentiableInput("weights", "FLOAT32 >= 0, the shape of logits")
     .Output("loss", "FLOAT32 [] scalar mean")
     .Loss()
     .SetShapeFn(SameShapeLossShape);
 
 RF_REGISTER_OP("MeanSquaredError")
-    .Doc("Mean over all elements of (predictions - targets)^2.")
+    .Doc(
+        "Mean over all elements of (predictions - targets)^2. With `weights`: "
+        "sum(w * (p - t)^2) / sum(w) (0 when all weights are 0).")
     .Input("predictions", "FLOAT32 [...]")
     .NonDifferentiableInput("targets", "FLOAT32, the shape of predictions")
+    .OptionalNonDifferentiableInput("weights", "FLOAT32 >= 0, the shape of predictions")
     .Output("loss", "FLOAT32 [] scalar mean")
     .Loss()
     .SetShapeFn(SameShapeLossShape);

@@ -116,30 +116,38 @@ class SoftmaxCrossEntropyKernel : public OpKernel {
   int64_t ignore_;
 };
 
-// Elementwise losses against same-shaped float targets.
+// Elementwise losses against same-shaped float targets, optionally weighted
+// (inputs[2]): sum(w * l) / sum(w), the masked mean for 0/1 weights.
 class PointwiseLossKernel : public OpKernel {
  public:
-  explicit PointwiseLossKernel(bool sigmoid_ce) : sigmoid_ce_(sigmoid_ce) {}
+  PointwiseLossKernel(const KernelInit& init, bool sigmoid_ce)
+      : init_(init), sigmoid_ce_(sigmoid_ce) {}
 
   absl::Status Forward(KernelContext& ctx) override {
     const int64_t n = ctx.inputs[0].num_elements();
     const float* x = ctx.inputs[0].f32();
     const float* t = ctx.inputs[1].f32();
-    double total = 0.0;
-    if (sigmoid_ce_) {
-#pragma omp parallel for schedule(static) reduction(+ : total) if (n >= kParallelMin)
+    const float* w = Weights(ctx);
+    double denom = static_cast<double>(n);
+    if (w != nullptr) {
+      denom = 0.0;
       for (int64_t i = 0; i < n; ++i) {
-        const double xi = x[i];
-        total += std::max(xi, 0.0) - xi * t[i] + std::log1p(std::exp(-std::fabs(xi)));
-      }
-    } else {
-#pragma omp parallel for schedule(static) reduction(+ : total) if (n >= kParallelMin)
-      for (int64_t i = 0; i < n; ++i) {
-        const double d = static_cast<double>(x[i]) - t[i];
-        total += d * d;
+        if (!(w[i] >= 0.f)) {
+          return init_.Error(absl::StrCat("weight ", w[i], " at position ",
+                                          PositionString(ctx.inputs[2].shape(), i),
+                                          " of input 'weights' is negative or not a number"));
+        }
+        denom += w[i];
       }
     }
-    ctx.outputs[0].f32()[0] = n == 0 ? 0.f : static_cast<float>(total / n);
+    double total = 0.0;
+#pragma omp parallel for schedule(static) reduction(+ : total) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i) {
+      const double wi = w == nullptr ? 1.0 : w[i];
+      if (wi == 0.0) continue;
+      total += wi * Pointwise(x[i], t[i]);
+    }
+    ctx.outputs[0].f32()[0] = denom == 0.0 ? 0.f : static_cast<float>(total / denom);
     return absl::OkStatus();
   }
 
@@ -150,30 +158,54 @@ class PointwiseLossKernel : public OpKernel {
     if (g == 0.f || !dx_t.valid() || n == 0) return absl::OkStatus();
     const float* x = ctx.inputs[0].f32();
     const float* t = ctx.inputs[1].f32();
+    const float* w = Weights(ctx);
+    double denom = static_cast<double>(n);
+    if (w != nullptr) {
+      denom = 0.0;
+      for (int64_t i = 0; i < n; ++i) denom += w[i];
+      if (denom == 0.0) return absl::OkStatus();
+    }
     float* dx = dx_t.f32();
-    const float scale = static_cast<float>(static_cast<double>(g) / n);
-    if (sigmoid_ce_) {
+    const double scale = static_cast<double>(g) / denom;
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-      for (int64_t i = 0; i < n; ++i) {
-        const float s = x[i] >= 0.f ? 1.f / (1.f + std::exp(-x[i]))
-                                    : std::exp(x[i]) / (1.f + std::exp(x[i]));
-        dx[i] += scale * (s - t[i]);
+    for (int64_t i = 0; i < n; ++i) {
+      const double wi = w == nullptr ? 1.0 : w[i];
+      if (wi == 0.0) continue;
+      double d;
+      if (sigmoid_ce_) {
+        const double s = x[i] >= 0.f ? 1.0 / (1.0 + std::exp(-static_cast<double>(x[i])))
+                                     : std::exp(static_cast<double>(x[i])) /
+                                           (1.0 + std::exp(static_cast<double>(x[i])));
+        d = s - t[i];
+      } else {
+        d = 2.0 * (static_cast<double>(x[i]) - t[i]);
       }
-    } else {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-      for (int64_t i = 0; i < n; ++i) dx[i] += 2.f * scale * (x[i] - t[i]);
+      dx[i] += static_cast<float>(scale * wi * d);
     }
     return absl::OkStatus();
   }
 
  private:
+  static const float* Weights(const KernelContext& ctx) {
+    return ctx.inputs.size() > 2 && ctx.inputs[2].valid() ? ctx.inputs[2].f32() : nullptr;
+  }
+  double Pointwise(float xf, float tf) const {
+    const double xi = xf;
+    if (sigmoid_ce_) return std::max(xi, 0.0) - xi * tf + std::log1p(std::exp(-std::fabs(xi)));
+    const double d = xi - tf;
+    return d * d;
+  }
+
+  KernelInit init_;
   bool sigmoid_ce_;
 };
 
 using KernelOr = absl::StatusOr<std::unique_ptr<OpKernel>>;
 
 absl::Status CheckLossInit(const KernelInit& init) {
-  if (init.input_shapes.size() != 2) return init.Error("expects two inputs");
+  if (init.input_shapes.size() < 2 || init.input_shapes.size() > 3) {
+    return init.Error("expects two or three inputs");
+  }
   if (init.output_shapes.size() != 1 || NumElements(init.output_shapes[0]) != 1) {
     return init.Error("the loss output must be a scalar []");
   }
@@ -193,11 +225,11 @@ RF_REGISTER_KERNEL("SoftmaxCrossEntropy", [](const KernelInit& init) -> KernelOr
 });
 RF_REGISTER_KERNEL("SigmoidCrossEntropy", [](const KernelInit& init) -> KernelOr {
   RF_RETURN_IF_ERROR(CheckLossInit(init));
-  return std::unique_ptr<OpKernel>(new PointwiseLossKernel(/*sigmoid_ce=*/true));
+  return std::unique_ptr<OpKernel>(new PointwiseLossKernel(init, /*sigmoid_ce=*/true));
 });
 RF_REGISTER_KERNEL("MeanSquaredError", [](const KernelInit& init) -> KernelOr {
   RF_RETURN_IF_ERROR(CheckLossInit(init));
-  return std::unique_ptr<OpKernel>(new PointwiseLossKernel(/*sigmoid_ce=*/false));
+  return std::unique_ptr<OpKernel>(new PointwiseLossKernel(init, /*sigmoid_ce=*/false));
 });
 
 }  // namespace

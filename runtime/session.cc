@@ -343,7 +343,8 @@ absl::Status Session::Backward() {
   if (loss < 0) return absl::FailedPreconditionError("the model has no loss");
   std::memset(grads_block_.first, 0, grads_block_.second);
   if (grads_[loss].valid()) {
-    grads_[loss].f32()[0] = reducer_ != nullptr ? reducer_->loss_gradient_scale() : 1.f;
+    grads_[loss].f32()[0] =
+        loss_gradient_ * (reducer_ != nullptr ? reducer_->loss_gradient_scale() : 1.f);
   }
 
   const auto& segments = graph_.segments();

@@ -68,6 +68,11 @@ class Session {
   // that needs one). Requires a Forward of the same chunk before.
   absl::Status Backward();
   float loss() const;
+  // A factor on the gradient Backward() seeds the loss with (default 1;
+  // times the reducer's loss_gradient_scale()). Data-parallel example
+  // training sets it to weight a rank's mean loss by its share of the global
+  // batch, so reduced gradients equal one big batch's.
+  void set_loss_gradient(float g) { loss_gradient_ = g; }
 
   // Data parallelism: from now on Backward() hands each parameter gradient
   // to `reducer` the moment it is final and returns after reducer->Finish().
@@ -114,6 +119,7 @@ class Session {
   std::pair<void*, size_t> grads_block_{nullptr, 0};
   std::vector<std::unique_ptr<Step>> steps_;  // in Graph::schedule() order
   GradientReducer* reducer_ = nullptr;
+  float loss_gradient_ = 1.f;
   // For each segment, the reducer indices of the parameter gradients that
   // are final once the segment's backward has run; then those of parameters
   // no backward touches.

@@ -110,6 +110,7 @@ absl::Status Trainer::Init() {
   seed_ = options_.seed >= 0 ? static_cast<uint64_t>(options_.seed) : (tr.seed() ? tr.seed() : 1);
   if (options_.threads > 0) omp_set_num_threads(options_.threads);
 
+  const bool examples = IsExampleModel(graph_);
   for (int id : graph_.graph_inputs()) {
     const InputDef& in = graph_.model().input(graph_.tensor(id).index);
     if (in.feed() == TOKENS) tokens_input_ = id;
@@ -126,7 +127,14 @@ absl::Status Trainer::Init() {
           "model trained on text; got ", DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
     }
   }
-  if (series_input_ >= 0 || next_series_input_ >= 0) {
+  if (examples) {
+    if (tokens_input_ >= 0 || targets_input_ >= 0 || series_input_ >= 0 ||
+        next_series_input_ >= 0) {
+      return absl::InvalidArgumentError(
+          "a model fed EXAMPLE_* inputs cannot also take TOKENS, NEXT_TOKENS, SERIES or "
+          "NEXT_SERIES");
+    }
+  } else if (series_input_ >= 0 || next_series_input_ >= 0) {
     if (series_input_ < 0 || next_series_input_ < 0 || tokens_input_ >= 0 ||
         targets_input_ >= 0) {
       return absl::InvalidArgumentError(
@@ -165,7 +173,16 @@ absl::Status Trainer::Init() {
   if (options_.reducer != nullptr) {
     RF_RETURN_IF_ERROR(session_->SetGradientReducer(options_.reducer));
   }
-  if (series()) {
+  if (examples) {
+    ExampleTrainingOptions eo;
+    eo.data = options_.data_path;
+    eo.rank = options_.world_rank;
+    eo.ranks = ranks();
+    eo.seed = seed_;
+    eo.bucket_window = options_.bucket_window;
+    eo.validate = options_.validate;
+    RF_ASSIGN_OR_RETURN(examples_, ExampleTraining::Create(*session_, eo));
+  } else if (series()) {
     RF_RETURN_IF_ERROR(InitSeries(ranks()));
   } else {
     auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<TokenStreams>> {
@@ -224,10 +241,12 @@ absl::Status Trainer::InitSeries(int ranks) {
 }
 
 int64_t Trainer::train_stream_length() const {
+  if (examples_) return examples_->train_examples();
   return series() ? series_train_->stream_length() : train_->stream_length();
 }
 
 int64_t Trainer::train_position() const {
+  if (examples_) return examples_->position();
   return series() ? series_train_->position() : train_->position();
 }
 
@@ -319,7 +338,7 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
                      " or any ranks x streams = ", c.num_streams, ")"));
   }
   if (c.stream_length != train_stream_length() || c.stream_position < 0 ||
-      c.stream_position > c.stream_length) {
+      (!examples_ && c.stream_position > c.stream_length)) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": written for streams of ", c.stream_length, " tokens (position ",
         c.stream_position, "); this corpus split gives ", train_stream_length(),
@@ -366,7 +385,9 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   }
   step_ = c.step;
   optimizer_->set_step(c.optimizer_step);
-  if (series()) {
+  if (examples_) {
+    examples_->set_position(c.stream_position);
+  } else if (series()) {
     series_train_->set_position(c.stream_position);
   } else {
     train_->set_position(c.stream_position);
@@ -454,7 +475,11 @@ absl::Status Trainer::Feed(SeriesStreams& streams, bool* new_epoch) {
 absl::StatusOr<StepResult> Trainer::Step() {
   const double start = Now();
   bool new_epoch = false;
-  RF_RETURN_IF_ERROR(series() ? Feed(*series_train_, &new_epoch) : Feed(*train_, &new_epoch));
+  if (examples_) {
+    examples_->FeedNext(*session_);  // zeroes the states: every batch starts afresh
+  } else {
+    RF_RETURN_IF_ERROR(series() ? Feed(*series_train_, &new_epoch) : Feed(*train_, &new_epoch));
+  }
   const double data_seconds = Now() - start;
   if (new_epoch) session_->ResetStates();
   RF_RETURN_IF_ERROR(session_->Forward());
@@ -464,6 +489,10 @@ absl::StatusOr<StepResult> Trainer::Step() {
   r.data_seconds = data_seconds;
   r.step = ++step_;
   r.loss = session_->loss();
+  if (examples_ && examples_->has_accuracy()) {
+    const Score score = examples_->Accuracy(*session_);
+    if (score.total > 0) r.accuracy = score.accuracy();
+  }
   if (options_.reducer != nullptr) {
     r.comm_seconds = options_.reducer->last_seconds();
     r.comm_exposed_seconds = options_.reducer->last_exposed_seconds();
@@ -488,13 +517,17 @@ absl::StatusOr<StepResult> Trainer::Step() {
   }
   RF_RETURN_IF_ERROR(optimizer_->Apply(session_->params(), session_->param_grads(),
                                        r.learning_rate));
-  session_->CarryStates();
+  if (!examples_) session_->CarryStates();
   r.seconds = Now() - start;
   return r;
 }
 
 absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
   if (!has_valid()) return absl::FailedPreconditionError("no validation split");
+  if (examples_) {
+    RF_ASSIGN_OR_RETURN(ExampleEvaluation ev, examples_->Validate(*session_, chunks));
+    return static_cast<float>(ev.loss);
+  }
   // Keep the training streams' states; validation runs its own streams.
   std::vector<std::vector<float>> saved;
   for (const Tensor& t : session_->carried_states()) {
@@ -528,6 +561,29 @@ absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
   return static_cast<float>(mean);
 }
 
+// Example models: the whole valid split, loss and
+// accuracy logged and appended to the metrics.
+absl::StatusOr<float> Trainer::ValidateExamples(std::ofstream& metrics) {
+  RF_ASSIGN_OR_RETURN(ExampleEvaluation ev,
+                      examples_->Validate(*session_, /*max_batches=*/0));
+  std::string acc, acc_json;
+  if (ev.has_accuracy) {
+    acc = absl::StrFormat(", accuracy %.4f (%d/%d)", ev.score.accuracy(), ev.score.correct,
+                          ev.score.total);
+    acc_json = absl::StrFormat(", \"valid_accuracy\": %.9g", ev.score.accuracy());
+  }
+  if (options_.log) {
+    *options_.log << absl::StrFormat("validation at step %d: loss %.4f%s over %d examples\n",
+                                     step_, ev.loss, acc, ev.examples);
+  }
+  if (metrics.is_open()) {
+    metrics << absl::StrFormat("{\"step\": %d, \"valid_loss\": %.9g%s, \"valid_examples\": %d}\n",
+                               step_, ev.loss, acc_json, ev.examples);
+    metrics.flush();
+  }
+  return static_cast<float>(ev.loss);
+}
+
 absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
   std::ostream* log = options_.log;
   interrupted_ = false;
@@ -546,8 +602,15 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
     if (partial) metrics << "\n";  // a killed run's last line stays unparsable alone
   }
   // What one position of a stream is: a token of a corpus or a row of a series.
-  const char* unit = series() ? "rows" : "tokens";
-  if (log) {
+  const char* unit = examples_ ? "examples" : series() ? "rows" : "tokens";
+  if (log && examples_) {
+    *log << absl::StrFormat(
+        "training %s: %d parameters, N=%d examples x %d worker%s per update (T=%d steps at "
+        "most), %d steps, %d threads\n%s\n",
+        graph_.model().name(), graph_.NumParameters(), N_, std::max(1, options_.world_size),
+        options_.world_size > 1 ? "s" : "", T_, total_steps_, omp_get_max_threads(),
+        examples_->Describe());
+  } else if (log) {
     *log << absl::StrFormat(
         "training %s: %d parameters, T=%d steps x N=%d streams x %d worker%s = %d %s per "
         "update, %d steps, %d threads\n",
@@ -589,6 +652,7 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
           "{\"step\": %d, \"loss\": %.9g, \"grad_norm\": %.9g, \"lr\": %.9g, \"seconds\": "
           "%.6f, \"data_seconds\": %.6f",
           r.step, r.loss, r.grad_norm, r.learning_rate, r.seconds, r.data_seconds);
+      if (r.accuracy >= 0) metrics << absl::StrFormat(", \"accuracy\": %.9g", r.accuracy);
       if (options_.reducer != nullptr) {
         metrics << absl::StrFormat(", \"comm_seconds\": %.6f, \"comm_exposed_seconds\": %.6f",
                                    r.comm_seconds, r.comm_exposed_seconds);
@@ -602,16 +666,18 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       // On a terminal the current line is redrawn every step and kept every
       // log_every steps; elsewhere (files, pipes) only the kept lines appear.
       // Throughput of all workers together.
-      const double tps = window_steps * T_ * N_ * ranks() / std::max(window_seconds, 1e-9);
+      const double tps =
+          window_steps * (examples_ ? 1 : T_) * N_ * ranks() / std::max(window_seconds, 1e-9);
       const double eta = (total_steps_ - r.step) * (Now() - start) / (r.step - first_step);
       const std::string comm = options_.reducer == nullptr
                                    ? std::string()
                                    : absl::StrFormat("  allreduce %.1f ms (%.1f exposed)",
                                                      1e3 * window_comm / window_steps,
                                                      1e3 * window_exposed / window_steps);
-      *log << absl::StrFormat("%sstep %6d/%d  loss %.4f  %s/s %.0f  lr %.3g%s  eta %.0fs%s",
-                              options_.tty ? "\r\033[K" : "", r.step, total_steps_, r.loss, unit,
-                              tps, r.learning_rate, comm, eta, log_line ? "\n" : "");
+      *log << absl::StrFormat("%sstep %6d/%d  loss %.4f%s  %s/s %.0f  lr %.3g%s  eta %.0fs%s",
+                              options_.tty ? "\r\033[K" : "", r.step, total_steps_, r.loss,
+                              r.accuracy >= 0 ? absl::StrFormat("  acc %.3f", r.accuracy) : "",
+                              unit, tps, r.learning_rate, comm, eta, log_line ? "\n" : "");
       log->flush();
       if (log_line) {
         window_seconds = window_comm = window_exposed = 0;
@@ -620,7 +686,9 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
     }
     const bool validate = has_valid() &&
                           ((options_.valid_every > 0 && r.step % options_.valid_every == 0) || last);
-    if (validate) {
+    if (validate && examples_) {
+      RF_RETURN_IF_ERROR(ValidateExamples(metrics).status());
+    } else if (validate) {
       RF_ASSIGN_OR_RETURN(float vloss, Validate(options_.valid_chunks));
       if (log && series()) {
         *log << absl::StrFormat("validation at step %d: loss %.4f (normalised units)\n", r.step,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "ops/optimizer.h"
 #include "runtime/checkpoint.h"
 #include "runtime/documents.h"
+#include "runtime/example_training.h"
 #include "runtime/gradient_reducer.h"
 #include "runtime/series_reader.h"
 #include "runtime/session.h"
@@ -29,7 +31,9 @@ namespace rnnflow {
 struct TrainerOptions {
   // Raw text (byte tokens) or a prepared directory: `prepare text` for
   // models fed TOKENS / NEXT_TOKENS, `prepare series` for models fed
-  // SERIES / NEXT_SERIES (float [T, N, F], F = the prepared columns).
+  // SERIES / NEXT_SERIES (float [T, N, F], F = the prepared columns),
+  // `prepare examples` for models fed EXAMPLE_* (runtime/example_training.h:
+  // T = the longest example fed, N = examples per batch per worker).
   std::string data_path;
   int64_t steps = -1;           // overrides training.steps when >= 0
   int64_t truncation_steps = -1;
@@ -40,7 +44,8 @@ struct TrainerOptions {
   bool validate = true;         // use the corpus' validation split
   int64_t log_every = 10;
   int64_t valid_every = 0;      // 0: validate only at the end
-  int64_t valid_chunks = 20;    // chunks per validation pass
+  int64_t valid_chunks = 20;    // chunks per validation pass (example models: the whole split)
+  int64_t bucket_window = 0;    // example models: batches per length-sorting window (0: off)
   std::string metrics_path;     // JSON lines, appended
   std::ostream* log = nullptr;  // progress lines
   bool tty = false;             // `log` is a terminal: redraw one progress line
@@ -83,6 +88,7 @@ struct StepResult {
   // GradientReducer::Finish (not hidden behind backward computation).
   double comm_seconds = 0;
   double comm_exposed_seconds = 0;
+  double accuracy = -1;  // example models with a classification loss; else -1
 };
 
 class Trainer {
@@ -133,7 +139,10 @@ class Trainer {
   absl::Status Feed(SeriesStreams& streams, bool* new_epoch);
   absl::Status InitSeries(int ranks);
   bool series() const { return series_input_ >= 0; }
-  bool has_valid() const { return valid_ != nullptr || series_valid_ != nullptr; }
+  bool has_valid() const {
+    return valid_ != nullptr || series_valid_ != nullptr || (examples_ && examples_->has_valid());
+  }
+  absl::StatusOr<float> ValidateExamples(std::ofstream& metrics);
   int64_t train_stream_length() const;
   int64_t train_position() const;
   absl::Status LoadResumeCheckpoint();
@@ -155,6 +164,8 @@ class Trainer {
   absl::Status OpenDocuments(const char* split, std::optional<DocumentStarts>* docs);
   // Time series (feed: SERIES / NEXT_SERIES) instead of tokens.
   std::unique_ptr<SeriesStreams> series_train_, series_valid_;
+  // Labelled examples (feed: EXAMPLE_*) instead of streams.
+  std::unique_ptr<ExampleTraining> examples_;
   int series_input_ = -1, next_series_input_ = -1;
   int64_t step_ = 0;
   uint64_t rng_state_ = 0;  // reserved for dropout / sampling; checkpointed

@@ -280,6 +280,27 @@ TEST(OpsGradientTest, SigmoidCrossEntropyAndMse) {
                              kTol));
 }
 
+// Weighted (masked) pointwise losses: 0/1 weights (a padding mask) and
+// general non-negative weights; masked elements get no gradient.
+TEST(OpsGradientTest, WeightedSigmoidCrossEntropyAndMse) {
+  InputSpec mask = InputSpec::Float({3, 4});
+  mask.fill = [](const Tensor& t, std::mt19937_64&) {
+    for (int64_t i = 0; i < t.num_elements(); ++i) t.f32()[i] = i % 3 == 1 ? 0.f : 1.f;
+  };
+  for (const char* op : {"SigmoidCrossEntropy", "MeanSquaredError"}) {
+    SCOPED_TRACE(op);
+    auto masked = CheckGradients(
+        op, NodeDef(),
+        {InputSpec::Float({3, 4}, -3.f, 3.f), InputSpec::Float({3, 4}, 0.f, 1.f), mask});
+    EXPECT_TRUE(GradientsMatch(masked, kTol));
+    EXPECT_TRUE(GradientsMatch(CheckGradients(op, NodeDef(),
+                                              {InputSpec::Float({2, 5}, -3.f, 3.f),
+                                               InputSpec::Float({2, 5}, 0.f, 1.f),
+                                               InputSpec::Float({2, 5}, 0.f, 2.f)}),
+                               kTol));
+  }
+}
+
 TEST(OpsGradientTest, InvalidOutputGradientMeansZero) {
   GradientCheckOptions o;
   o.invalid_output_grads = {0};
@@ -365,6 +386,32 @@ TEST(OpsKernelTest, SoftmaxCrossEntropyValueAndBadLabel) {
   EXPECT_EQ(run.kernel->Forward(ctx).message(),
             "node 'xent' (SoftmaxCrossEntropy): label 3 at position [1] of input 'labels' "
             "[2] is out of range [0, 3)");
+}
+
+// A 0/1-weighted MSE is the mean over the unmasked elements; all-zero
+// weights give 0; a negative weight names the node and the position.
+TEST(OpsKernelTest, WeightedMseIsMaskedMeanAndRejectsNegativeWeights) {
+  NodeDef node;
+  node.set_name("mse");
+  Runner run;
+  ASSERT_TRUE(
+      run.Create("MeanSquaredError", node, {{4}, {4}, {4}}, {FLOAT32, FLOAT32, FLOAT32}).ok());
+  std::vector<float> x = {1.f, 2.f, 3.f, 100.f}, t = {0.f, 0.f, 0.f, 0.f};
+  std::vector<float> w = {1.f, 1.f, 1.f, 0.f};
+  float loss = -1;
+  KernelContext ctx;
+  ctx.inputs = {Tensor(FLOAT32, {4}, x.data()), Tensor(FLOAT32, {4}, t.data()),
+                Tensor(FLOAT32, {4}, w.data())};
+  ctx.outputs = {Tensor(FLOAT32, {}, &loss)};
+  ASSERT_TRUE(run.kernel->Forward(ctx).ok());
+  EXPECT_FLOAT_EQ(loss, (1.f + 4.f + 9.f) / 3.f);
+  w = {0.f, 0.f, 0.f, 0.f};
+  ASSERT_TRUE(run.kernel->Forward(ctx).ok());
+  EXPECT_EQ(loss, 0.f);
+  w[2] = -1.f;
+  EXPECT_EQ(run.kernel->Forward(ctx).message(),
+            "node 'mse' (MeanSquaredError): weight -1 at position [2] of input 'weights' is "
+            "negative or not a number");
 }
 
 TEST(OpsKernelTest, DenseMatchesNaiveOnLargeShape) {

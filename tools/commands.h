@@ -14,6 +14,7 @@ int RunInspect(const std::vector<std::string>& args);
 int RunOps(const std::vector<std::string>& args);
 int RunEval(const std::vector<std::string>& args);
 int RunGenerate(const std::vector<std::string>& args);
+int RunPredict(const std::vector<std::string>& args);
 
 }  // namespace rnnflow
 

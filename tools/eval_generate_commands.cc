@@ -6,6 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "runtime/checkpoint.h"
 #include "runtime/csv.h"
+#include "runtime/example_feed.h"
+#include "runtime/example_training.h"
 #include "runtime/generator.h"
 #include "runtime/series_forecast.h"
 #include "runtime/session.h"
@@ -16,33 +18,6 @@
 
 namespace rnnflow {
 namespace {
-
-// The newest valid checkpoint of a directory, or one file; it must belong to
-// this model.
-absl::StatusOr<CheckpointData> LoadFor(const Graph& graph, const std::string& path) {
-  absl::StatusOr<CheckpointData> data;
-  if (std::filesystem::is_directory(path)) {
-    std::vector<std::string> warnings;
-    data = LoadLatestCheckpoint(path, &warnings);
-    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
-  } else {
-    data = LoadCheckpoint(path);
-  }
-  if (!data.ok()) return data.status();
-  if (data->model_hash != ModelHash(graph.model())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(data->path, ": this checkpoint belongs to model '", data->model_name,
-                     "' with another graph; use the model file it was trained with"));
-  }
-  return data;
-}
-
-absl::Status RestoreParams(const Graph& graph, const CheckpointData& data,
-                           const std::vector<Tensor>& dst) {
-  std::vector<std::string> names;
-  for (const ParamInfo& p : graph.params()) names.push_back(p.name);
-  return RestoreCheckpointTensors(data.path, "parameter", data.params, names, dst);
-}
 
 int FeedInput(const Graph& graph, Feed feed) {
   for (int id : graph.graph_inputs()) {
@@ -100,6 +75,57 @@ int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags
   return 0;
 }
 
+// Example models: loss and accuracy on a split of a prepared directory,
+// beside the majority class of the train split (class labels).
+int EvalExamples(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags& flags) {
+  const std::string dir = flags.Get("data");
+  const std::string split = flags.Get("split", "valid");
+  const TrainingDef& tr = graph.model().training();
+  auto T = flags.GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
+  auto N = flags.GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
+  auto max_batches = flags.GetInt("max-chunks", 0);
+  for (const auto* v : {&T, &N, &max_batches}) {
+    if (!v->ok()) return Fail("eval", v->status(), 2);
+  }
+  auto file = ExampleFile::Open(dir + "/" + split + ".ex");
+  if (!file.ok()) return Fail("eval", file.status());
+  SessionOptions so;
+  so.bindings = {{"T", *T}, {"N", *N}};
+  so.training = false;
+  auto session = Session::Create(graph, so);
+  if (!session.ok()) return Fail("eval", session.status());
+  if (auto st = RestoreParams(graph, ckpt, (*session)->params()); !st.ok()) {
+    return Fail("eval", st);
+  }
+  auto feeder = ExampleFeeder::Create(**session, (*file)->info(), dir);
+  if (!feeder.ok()) return Fail("eval", feeder.status());
+  auto ev = EvaluateExamples(**session, **feeder, **file, *max_batches);
+  if (!ev.ok()) return Fail("eval", ev.status());
+  std::cout << absl::StrFormat("%s split '%s' at step %d: %d examples, loss %.4f", dir, split,
+                               ckpt.step, ev->examples, ev->loss);
+  if (ev->has_accuracy) {
+    std::cout << absl::StrFormat(", accuracy %.4f (%d/%d)", ev->score.accuracy(),
+                                 ev->score.correct, ev->score.total);
+  }
+  std::cout << "\n";
+  if (ev->truncated > 0) {
+    std::cout << absl::StrFormat("  %d examples longer than T=%d were cut to their first %d tokens\n",
+                                 ev->truncated, *T, *T);
+  }
+  auto train = ExampleFile::Open(dir + "/train.ex");
+  if (train.ok() && (*train)->info().label_kind == LabelKind::kClass &&
+      (*file)->info().label_kind == LabelKind::kClass && (*file)->size() > 0) {
+    std::vector<int64_t> counts((*train)->info().num_classes, 0);
+    for (int64_t i = 0; i < (*train)->size(); ++i) ++counts[(*train)->label(i)];
+    const int64_t majority = std::max_element(counts.begin(), counts.end()) - counts.begin();
+    int64_t hits = 0;
+    for (int64_t i = 0; i < (*file)->size(); ++i) hits += (*file)->label(i) == majority;
+    std::cout << absl::StrFormat("  majority class of train (%d): accuracy %.4f on this split\n",
+                                 majority, static_cast<double>(hits) / (*file)->size());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunEval(const std::vector<std::string>& args) {
@@ -125,7 +151,10 @@ int RunEval(const std::vector<std::string>& args) {
             "one-step-ahead forecasts in the columns' original units, beside "
             "persistence (the last\n"
             "value) and, with --season K, seasonal-naive (the value K rows "
-            "ago), on the same rows.",
+            "ago), on the same rows.\n"
+            "Models fed EXAMPLE_* (a directory from `rnnflow prepare examples`): mean loss and\n"
+            "accuracy over the split's examples in batches of N (--max-chunks: batches), beside\n"
+            "the train split's majority class.",
             specs);
   ParsedFlags flags;
   if (auto exit = ParseCommandLine("eval", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
@@ -134,9 +163,10 @@ int RunEval(const std::vector<std::string>& args) {
   auto model = LoadGraph(flags.positional[0]);
   if (!model.ok()) return Fail("eval", model.status());
   const Graph& g = (*model)->graph;
-  auto ckpt = LoadFor(g, flags.Get("checkpoint"));
+  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
   if (!ckpt.ok()) return Fail("eval", ckpt.status());
   if (FeedInput(g, SERIES) >= 0) return EvalSeries(g, *ckpt, flags);
+  if (IsExampleModel(g)) return EvalExamples(g, *ckpt, flags);
   const TrainingDef& tr = g.model().training();
   auto T = flags.GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
   auto N = flags.GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
@@ -204,7 +234,7 @@ int RunGenerate(const std::vector<std::string>& args) {
   auto model = LoadGraph(flags.positional[0]);
   if (!model.ok()) return Fail("generate", model.status());
   const Graph& g = (*model)->graph;
-  auto ckpt = LoadFor(g, flags.Get("checkpoint"));
+  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
   if (!ckpt.ok()) return Fail("generate", ckpt.status());
   std::vector<std::vector<float>> values;
   std::vector<Tensor> params;

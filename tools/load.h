@@ -8,6 +8,8 @@
 #include "absl/status/statusor.h"
 #include "graph/graph.h"
 #include "graph/model_loader.h"
+#include "runtime/checkpoint.h"
+#include "runtime/tensor.h"
 
 namespace rnnflow {
 
@@ -18,6 +20,13 @@ struct LoadedGraph {
 
 absl::StatusOr<std::unique_ptr<LoadedGraph>> LoadGraph(const std::string& path,
                                                        const GraphOptions& options = {});
+
+// The newest valid checkpoint of a directory, or one file (`path`); it must
+// belong to this model (same hash). Warnings about skipped files go to stderr.
+absl::StatusOr<CheckpointData> LoadCheckpointFor(const Graph& graph, const std::string& path);
+// Copies the checkpoint's parameters into `dst` (Graph::params() order).
+absl::Status RestoreParams(const Graph& graph, const CheckpointData& data,
+                           const std::vector<Tensor>& dst);
 
 // Prints "rnnflow VERB: message" to stderr and returns `code`.
 int Fail(const std::string& verb, const absl::Status& status, int code = 1);

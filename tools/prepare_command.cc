@@ -10,6 +10,7 @@
 #include "runtime/corpus.h"
 #include "runtime/csv.h"
 #include "runtime/documents.h"
+#include "runtime/example_prepare.h"
 #include "tools/flags.h"
 #include "tools/load.h"
 
@@ -26,6 +27,9 @@ const char kSummary[] =
     "  rnnflow prepare series FILE.csv --column NAME[,NAME...] --out DIR\n"
     "      DIR/series.f32 (normalised float32 rows), DIR/stats.tsv (mean, "
     "std), DIR/meta.json\n"
+    "  rnnflow prepare examples FILE... --out DIR [--format json|tsv|csv] [--level word|char]\n"
+    "      DIR/{train,valid,test}.ex (labelled examples), DIR/vocab.tsv, DIR/labels.tsv,\n"
+    "      DIR/rules.tsv; split by a hash of each example's tokens\n"
     "\n"
     "Splits are taken by position (text) or time (series): train first, then "
     "valid, then\n"
@@ -124,6 +128,113 @@ int RunPrepareText(const std::vector<std::string>& args) {
   return 0;
 }
 
+int RunPrepareExamples(const std::vector<std::string>& args) {
+  const std::vector<FlagSpec> specs = {
+      {"out", "DIR", "output directory (created if needed)"},
+      {"format", "NAME",
+       absl::StrCat("input format: ", absl::StrJoin(ExampleFormats(), ", "), " (default json)")},
+      {"text-field", "NAME", "field (or, with --no-header, 1-based column) of the text (text)"},
+      {"label-field", "NAME", "field of the label (class); empty: no labels"},
+      {"tags-field", "NAME", "field of per-token tags (sequence labelling)"},
+      {"target-field", "NAME", "field of a target sequence (pairs)"},
+      {"no-header", "", "tsv/csv: no header row; fields are column numbers"},
+      {"label-type", "class|float", "class ids (default) or float targets"},
+      {"level", "word|char", "tokens: words (default) or UTF-8 characters"},
+      {"lowercase", "", "map ASCII A-Z to a-z"},
+      {"strip-html", "", "replace <...> tags (e.g. <br />) by a space"},
+      {"min-count", "N", "train tokens seen < N times become <unk> (default 1)"},
+      {"max-vocab", "N", "at most N token ids, <pad> and <unk> included (default: no limit)"},
+      {"max-length", "N", "keep the first N tokens of longer examples (default: all)"},
+      {"valid", "F", "fraction for validation, by hash (default 0.1)"},
+      {"test", "F", "fraction for testing, by hash (default 0.1)"},
+      {"keep-duplicates", "", "do not drop examples whose tokens repeat an earlier one"},
+  };
+  const std::string usage = Usage(
+      "prepare examples", "FILE... --out DIR [flags]",
+      "Reads labelled examples (JSON arrays of flat objects, TSV or CSV), tokenises them,\n"
+      "drops duplicates, splits them by a hash of their tokens into train/valid/test and\n"
+      "writes DIR/{train,valid,test}.ex, DIR/vocab.tsv (train split, <pad>=0, <unk>=1),\n"
+      "DIR/labels.tsv, DIR/rules.tsv (so `rnnflow predict` tokenises alike). Records\n"
+      "without text or label are skipped and counted. Errors name FILE:LINE:COLUMN.\n"
+      "runtime/example_prepare.h, runtime/example_text.h and runtime/example_file.h\n"
+      "document the rules and formats.",
+      specs);
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine("prepare examples", args, specs, usage, kAnyPositional,
+                                   {"out"}, &flags)) {
+    return *exit;
+  }
+  if (flags.positional.empty()) {
+    return Fail("prepare examples", absl::InvalidArgumentError("no input files"), 2);
+  }
+  ExamplePrepareOptions o;
+  o.format = flags.Get("format", "json");
+  o.fields.text = flags.Get("text-field", "text");
+  o.fields.label = flags.Get("label-field", "class");
+  o.fields.tags = flags.Get("tags-field");
+  o.fields.target = flags.Get("target-field");
+  o.fields.header = !flags.Has("no-header");
+  const std::string label_type = flags.Get("label-type", "class");
+  if (label_type != "class" && label_type != "float") {
+    return Fail("prepare examples",
+                absl::InvalidArgumentError(absl::StrCat("--label-type '", label_type,
+                                                        "' (expected class or float)")),
+                2);
+  }
+  o.label_kind = label_type == "class" ? LabelKind::kClass : LabelKind::kFloat;
+  auto level = ParseTokenLevel(flags.Get("level", "word"));
+  if (!level.ok()) return Fail("prepare examples", level.status(), 2);
+  o.rules.level = *level;
+  o.rules.lowercase = flags.Has("lowercase");
+  o.rules.strip_html = flags.Has("strip-html");
+  o.deduplicate = !flags.Has("keep-duplicates");
+  auto min_count = flags.GetInt("min-count", 1);
+  auto max_vocab = flags.GetInt("max-vocab", 0);
+  auto max_length = flags.GetInt("max-length", 0);
+  auto valid = flags.GetDouble("valid", 0.1);
+  auto test = flags.GetDouble("test", 0.1);
+  for (const absl::Status& st : {min_count.status(), max_vocab.status(), max_length.status(),
+                                 valid.status(), test.status()}) {
+    if (!st.ok()) return Fail("prepare examples", st, 2);
+  }
+  o.min_count = *min_count;
+  o.max_vocab = *max_vocab;
+  o.max_length = *max_length;
+  o.valid_fraction = *valid;
+  o.test_fraction = *test;
+
+  auto report = PrepareExamples(flags.positional, flags.Get("out"), o);
+  if (!report.ok()) return Fail("prepare examples", report.status());
+  const ExamplePrepareReport& r = *report;
+  std::cout << absl::StrFormat(
+      "prepared %s: %d records read, %d used (%d duplicates dropped, %d of them with another "
+      "label)\n",
+      r.out_dir, r.source.records, r.examples - r.duplicates, r.duplicates, r.conflicting);
+  if (r.source.skipped_empty + r.source.skipped_no_label > 0) {
+    std::cout << absl::StrFormat("  skipped %d without text, %d without a label (first: %s)\n",
+                                 r.source.skipped_empty, r.source.skipped_no_label,
+                                 r.source.first_skipped);
+  }
+  if (r.truncated > 0) {
+    std::cout << absl::StrFormat("  %d examples longer than %d tokens keep their first %d\n",
+                                 r.truncated, o.max_length, o.max_length);
+  }
+  std::cout << absl::StrFormat("  vocabulary %d tokens (%s level%s), longest example %d tokens\n",
+                               r.vocab_size, TokenLevelName(o.rules.level),
+                               o.rules.lowercase ? ", lowercased" : "", r.max_tokens);
+  const char* names[3] = {"train", "valid", "test"};
+  for (int s = 0; s < 3; ++s) {
+    std::string classes;
+    for (size_t c = 0; c < r.classes.size(); ++c) {
+      absl::StrAppend(&classes, c ? " " : "  classes ", r.classes[c], ":", r.class_counts[s][c]);
+    }
+    std::cout << absl::StrFormat("  %-5s %7d examples %9d tokens (%d <unk>)%s\n", names[s],
+                                 r.split_examples[s], r.split_tokens[s], r.split_unknown[s],
+                                 classes);
+  }
+  return 0;
+}
+
 int RunPrepareSeries(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"out", "DIR", "output directory (created if needed)"},
@@ -201,14 +312,16 @@ int RunPrepareSeries(const std::vector<std::string>& args) {
 int RunPrepare(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     (args.empty() ? std::cerr : std::cout)
-        << "usage: rnnflow prepare text|series INPUT --out DIR [flags]\n\n"
+        << "usage: rnnflow prepare text|series|examples INPUT --out DIR [flags]\n\n"
         << kSummary << "\n";
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "text") return RunPrepareText(rest);
   if (args[0] == "series") return RunPrepareSeries(rest);
-  std::cerr << "rnnflow prepare: unknown kind '" << args[0] << "' (expected text or series)\n";
+  if (args[0] == "examples") return RunPrepareExamples(rest);
+  std::cerr << "rnnflow prepare: unknown kind '" << args[0]
+            << "' (expected text, series or examples)\n";
   return 2;
 }
 

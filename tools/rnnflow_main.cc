@@ -17,10 +17,11 @@ struct Verb {
 
 const Verb kVerbs[] = {
     {"prepare", rnnflow::RunPrepare,
-     "build a vocabulary and token files, or a float series from CSV"},
+     "token files, a float series from CSV, or labelled examples"},
     {"train", rnnflow::RunTrain, "train a model on a corpus (truncated BPTT)"},
     {"eval", rnnflow::RunEval, "loss, perplexity and bits per token of a checkpoint on a split"},
     {"generate", rnnflow::RunGenerate, "sample text from a trained language model"},
+    {"predict", rnnflow::RunPredict, "classify or tag text lines with a trained example model"},
     {"validate", rnnflow::RunValidate, "check a model; print its inputs, outputs, parameters"},
     {"inspect", rnnflow::RunInspect, "parameter counts, FLOPs per step, memory; Graphviz"},
     {"ops", rnnflow::RunOps, "list every registered op"},

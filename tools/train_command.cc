@@ -59,7 +59,8 @@ int RunTrain(const std::vector<std::string>& args) {
       {"data", "PATH",
        "a directory from `rnnflow prepare text`, or a raw text file "
        "(byte tokens; last 10% = validation); for models fed SERIES, a "
-       "directory from `rnnflow prepare series`"},
+       "directory from `rnnflow prepare series`; for models fed EXAMPLE_*, one from "
+       "`rnnflow prepare examples` (T = longest example fed, N = examples per batch)"},
       {"steps", "N", "optimizer steps (overrides training.steps)"},
       {"truncation-steps", "T", "steps per truncated-BPTT chunk"},
       {"streams-per-worker", "N", "parallel streams (batch) per worker"},
@@ -68,6 +69,8 @@ int RunTrain(const std::vector<std::string>& args) {
       {"threads", "N", "OpenMP threads"},
       {"no-validation", "", "skip validation"},
       {"valid-every", "N", "validate every N steps (default: at the end)"},
+      {"bucket-window", "W",
+       "example models: sort examples by length within windows of W batches (default 0: off)"},
       {"log-every", "N", "progress line every N steps (default 10)"},
       {"metrics", "FILE", "append one JSON object per step"},
       {"bucket-mb", "MB", "under mpirun: gradient all-reduce bucket size (default 4)"},
@@ -129,6 +132,7 @@ int RunTrain(const std::vector<std::string>& args) {
   options.seed = get_int("seed", -1);
   options.threads = static_cast<int>(get_int("threads", 0));
   options.valid_every = get_int("valid-every", 0);
+  options.bucket_window = get_int("bucket-window", 0);
   options.log_every = std::max<int64_t>(1, get_int("log-every", 10));
   options.checkpoint_dir = flags.Get("checkpoint-dir");
   options.checkpoint_every = get_int("checkpoint-every", 100);

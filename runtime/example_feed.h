@@ -1,0 +1,115 @@
+// Fills a Session's example inputs (Feed EXAMPLE_*, proto/rnnflow.proto)
+// from a batch of slots of an ExampleFile, and scores the model's
+// predictions (accuracy) after Forward. Used by training, `rnnflow eval` and
+// tests; `rnnflow predict` fills the same inputs from new text.
+//
+// Padding rules for a batch (T steps, N slots):
+//   tokens  id 0 (<pad>) past each example's length; examples longer than T
+//           keep their first T tokens (counted as truncated);
+//   lengths min(length, T); an empty slot (-1) has length 1 and no labels;
+//   label   class id, or -1 for an empty slot (INT32); float targets (class
+//           ids converted when the file has classes), 0 for an empty slot;
+//   weights 1 where the loss counts (a real example; per step: t < length),
+//           else 0;
+//   tags    tag id, -1 past the length and in empty slots;
+//   values  0 past the length.
+#ifndef RNNFLOW_RUNTIME_EXAMPLE_FEED_H_
+#define RNNFLOW_RUNTIME_EXAMPLE_FEED_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "graph/graph.h"
+#include "runtime/example_file.h"
+#include "runtime/session.h"
+
+namespace rnnflow {
+
+// Whether any graph input is fed EXAMPLE_*.
+bool IsExampleModel(const Graph& graph);
+
+struct FeedStats {
+  int64_t examples = 0;    // real examples in the batch
+  int64_t truncated = 0;   // of which longer than T
+  int64_t loss_count = 0;  // positions the loss averages over
+};
+
+// One example's fields, wherever they live (a mapped file, or text being
+// predicted); `present == false` marks an empty slot.
+struct ExampleRef {
+  bool present = false;
+  absl::Span<const int32_t> tokens;
+  absl::Span<const int32_t> tags;
+  absl::Span<const float> values;
+  int32_t label = -1;
+  absl::Span<const float> label_values;
+};
+// Example i of `file` (i < 0: an empty slot).
+ExampleRef RefOf(const ExampleFile& file, int64_t i);
+
+// Correct predictions out of scored positions.
+struct Score {
+  int64_t correct = 0;
+  int64_t total = 0;
+  double accuracy() const { return total > 0 ? static_cast<double>(correct) / total : 0.0; }
+};
+
+class ExampleFeeder {
+ public:
+  // Checks every EXAMPLE_* input of `session`'s graph against the file's
+  // fields (dtype, shape, presence of labels/tags/values, vocabulary sizes
+  // of Embedding nodes reading the tokens); errors name the input and
+  // `data` (the prepared directory).
+  static absl::StatusOr<std::unique_ptr<ExampleFeeder>> Create(const Session& session,
+                                                              const ExampleFileInfo& info,
+                                                              const std::string& data);
+
+  int64_t T() const { return T_; }
+  int64_t N() const { return N_; }
+
+  // Fills the inputs with `slots` (N example ids of `file`, -1 = empty).
+  FeedStats Fill(const ExampleFile& file, absl::Span<const int64_t> slots,
+                 const Session& session) const;
+  // The same from N references (labels are read only when the model has a
+  // label input; `class_labels`: the references carry class ids).
+  FeedStats Fill(absl::Span<const ExampleRef> batch, bool class_labels,
+                 const Session& session) const;
+  // The loss count of any set of slots (e.g. a whole global batch), to
+  // weight ranks' losses without filling anything.
+  int64_t LossCount(const ExampleFile& file, absl::Span<const int64_t> slots) const;
+
+  // Whether the loss is a classification loss (SoftmaxCrossEntropy or
+  // SigmoidCrossEntropy on labels or tags) that Accuracy can score.
+  bool has_accuracy() const { return score_kind_ != kNoScore; }
+  // After Forward: argmax (softmax) or logit > 0 (sigmoid) against the
+  // labels, over the positions the loss counts.
+  Score Accuracy(const Session& session) const;
+
+  // For predictions: the tensor the loss reads its logits (or predictions)
+  // from, the loss op, and whether it scores every step.
+  int logits_tensor() const { return logits_; }
+  const std::string& loss_op() const { return loss_op_; }
+  bool loss_per_step() const { return loss_per_step_; }
+
+ private:
+  enum ScoreKind { kNoScore, kSoftmax, kSigmoid };
+  ExampleFeeder() = default;
+
+  int64_t T_ = 0, N_ = 0;
+  int tokens_ = -1, lengths_ = -1, label_ = -1, weights_ = -1, tags_ = -1, values_ = -1;
+  bool weights_per_step_ = false;
+  bool loss_per_step_ = false;
+  int64_t label_width_ = 1;
+  int features_ = 0;
+  ScoreKind score_kind_ = kNoScore;
+  int logits_ = -1, score_labels_ = -1, score_weights_ = -1;
+  int64_t ignore_label_ = -1;
+  std::string loss_op_;
+};
+
+}  // namespace rnnflow
+
+#endif  // RNNFLOW_RUNTIME_EXAMPLE_FEED_H_

@@ -1,0 +1,215 @@
+// rnnflow predict: run a trained example model on new text, one input per
+// line, tokenised by the rules of the prepared directory it was trained on.
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "runtime/example_feed.h"
+#include "runtime/example_prepare.h"
+#include "runtime/example_text.h"
+#include "runtime/session.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+#include "tools/load.h"
+
+namespace rnnflow {
+namespace {
+
+struct Line {
+  std::string text;
+  std::vector<std::string> tokens;
+  std::vector<int32_t> ids;
+};
+
+// The class names of a prepared directory, or "0", "1", ... when absent.
+std::vector<std::string> ClassNames(const std::string& dir, const std::string& file, int64_t n) {
+  std::vector<std::string> names;
+  auto v = ExampleVocab::Read(dir + "/" + file, /*specials=*/false);
+  for (int64_t i = 0; i < n; ++i) {
+    names.push_back(v.ok() && i < v->size() ? v->token(i) : absl::StrCat(i));
+  }
+  return names;
+}
+
+// One output line per input line, from the logits of slot n.
+std::string Describe(const ExampleFeeder& feeder, const Tensor& logits, int64_t n, int64_t N,
+                     const Line& line, int64_t T, const std::vector<std::string>& classes,
+                     const std::vector<std::string>& tags) {
+  const std::string& op = feeder.loss_op();
+  if (op == "SigmoidCrossEntropy" && !feeder.loss_per_step()) {
+    const int64_t k = logits.num_elements() / N;
+    std::string out;
+    for (int64_t j = 0; j < k; ++j) {
+      const double p = 1.0 / (1.0 + std::exp(-static_cast<double>(logits.f32()[n * k + j])));
+      const int cls = p >= 0.5 ? 1 : 0;
+      const std::string name = k == 1 && cls < static_cast<int>(classes.size())
+                                   ? classes[cls]
+                                   : absl::StrCat(cls);
+      absl::StrAppendFormat(&out, "%s%s\t%.4f", j ? "\t" : "", name, cls == 1 ? p : 1.0 - p);
+    }
+    return out;
+  }
+  if (op == "SoftmaxCrossEntropy") {
+    const int64_t v = logits.dim(-1);
+    auto best_of = [&](const float* row, double* prob) {
+      const int64_t best = std::max_element(row, row + v) - row;
+      double sum = 0;
+      for (int64_t j = 0; j < v; ++j) sum += std::exp(static_cast<double>(row[j] - row[best]));
+      *prob = 1.0 / sum;
+      return best;
+    };
+    if (!feeder.loss_per_step()) {
+      double p = 0;
+      const int64_t best = best_of(logits.f32() + n * v, &p);
+      const std::string name =
+          best < static_cast<int64_t>(classes.size()) ? classes[best] : absl::StrCat(best);
+      return absl::StrFormat("%s\t%.4f", name, p);
+    }
+    std::vector<std::string> out;
+    const int64_t steps = std::min<int64_t>(T, static_cast<int64_t>(line.tokens.size()));
+    for (int64_t t = 0; t < steps; ++t) {
+      double p = 0;
+      const int64_t best = best_of(logits.f32() + (t * N + n) * v, &p);
+      out.push_back(absl::StrCat(line.tokens[t], "/",
+                                 best < static_cast<int64_t>(tags.size()) ? tags[best]
+                                                                          : absl::StrCat(best)));
+    }
+    return absl::StrJoin(out, " ");
+  }
+  // Regression: the predicted values.
+  const int64_t k = logits.num_elements() / N;
+  std::vector<std::string> values;
+  for (int64_t j = 0; j < k; ++j) values.push_back(absl::StrFormat("%.6g", logits.f32()[n * k + j]));
+  return absl::StrJoin(values, "\t");
+}
+
+}  // namespace
+
+int RunPredict(const std::vector<std::string>& args) {
+  const std::vector<FlagSpec> specs = {
+      {"checkpoint", "PATH", "checkpoint file or directory (its newest valid checkpoint)"},
+      {"data", "DIR", "the directory from `rnnflow prepare examples` the model was trained on"},
+      {"input", "FILE", "one text per line (default: standard input)"},
+      {"T", "STEPS", "longest input fed; longer ones keep their first T tokens "
+                     "(default: training.truncation_steps)"},
+      {"N", "BATCH", "lines per batch (default: training.streams_per_worker)"},
+      {"echo", "", "append the input text to every output line"},
+  };
+  const std::string usage = Usage(
+      "predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
+      "Reads one text per line, tokenises it with DIR/rules.tsv and DIR/vocab.tsv (unknown\n"
+      "tokens -> <unk>) and prints one line per input:\n"
+      "  classification  CLASS<TAB>PROBABILITY (of that class; sigmoid or softmax)\n"
+      "  tagging         token/TAG token/TAG ...\n"
+      "  regression      the predicted value(s)\n"
+      "An empty line gives an empty output line.",
+      specs);
+  ParsedFlags flags;
+  if (auto exit =
+          ParseCommandLine("predict", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
+    return *exit;
+  }
+  auto model = LoadGraph(flags.positional[0]);
+  if (!model.ok()) return Fail("predict", model.status());
+  const Graph& g = (*model)->graph;
+  if (!IsExampleModel(g)) {
+    return Fail("predict", absl::InvalidArgumentError(
+                               "the model has no EXAMPLE_* inputs; `rnnflow predict` runs "
+                               "example models (use `rnnflow generate` for language models)"));
+  }
+  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
+  if (!ckpt.ok()) return Fail("predict", ckpt.status());
+  const std::string dir = flags.Get("data");
+  auto rules = ReadExampleRules(dir);
+  if (!rules.ok()) return Fail("predict", rules.status());
+  auto vocab = ExampleVocab::Read(dir + "/vocab.tsv", /*specials=*/true);
+  if (!vocab.ok()) return Fail("predict", vocab.status());
+  auto train = ExampleFile::Open(dir + "/train.ex");
+  if (!train.ok()) return Fail("predict", train.status());
+  const ExampleFileInfo& info = (*train)->info();
+  if (info.features > 0) {
+    return Fail("predict", absl::UnimplementedError(
+                               "models fed EXAMPLE_VALUES (float sequences) cannot be "
+                               "predicted from text lines yet"));
+  }
+  const TrainingDef& tr = g.model().training();
+  auto T = flags.GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
+  auto N = flags.GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
+  if (!T.ok() || !N.ok() || *T < 1 || *N < 1) {
+    return Fail("predict", absl::InvalidArgumentError("--T and --N expect positive integers"), 2);
+  }
+  SessionOptions so;
+  so.bindings = {{"T", *T}, {"N", *N}};
+  so.training = false;
+  auto session = Session::Create(g, so);
+  if (!session.ok()) return Fail("predict", session.status());
+  if (auto st = RestoreParams(g, *ckpt, (*session)->params()); !st.ok()) {
+    return Fail("predict", st);
+  }
+  auto feeder = ExampleFeeder::Create(**session, info, dir);
+  if (!feeder.ok()) return Fail("predict", feeder.status());
+  const std::vector<std::string> classes = ClassNames(dir, "labels.tsv", info.num_classes);
+  const std::vector<std::string> tags = ClassNames(dir, "tags.tsv", info.num_tags);
+
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  const std::string input = flags.Get("input");
+  if (!input.empty()) {
+    file.open(input);
+    if (!file) return Fail("predict", absl::NotFoundError(absl::StrCat(input, ": cannot open")));
+    in = &file;
+  }
+  const bool echo = flags.Has("echo");
+  const std::string source = input.empty() ? std::string("<stdin>") : input;
+  std::vector<Line> batch;
+  int64_t line_no = 0;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    std::vector<ExampleRef> refs(*N);
+    for (size_t n = 0; n < batch.size(); ++n) {
+      if (batch[n].ids.empty()) continue;
+      refs[n].present = true;
+      refs[n].tokens = batch[n].ids;
+    }
+    (*feeder)->Fill(refs, /*class_labels=*/true, **session);
+    (*session)->ResetStates();
+    RF_RETURN_IF_ERROR((*session)->Forward());
+    const Tensor logits = (*session)->value((*feeder)->logits_tensor());
+    for (size_t n = 0; n < batch.size(); ++n) {
+      std::string out = batch[n].ids.empty()
+                            ? std::string()
+                            : Describe(**feeder, logits, n, *N, batch[n], *T, classes, tags);
+      if (echo) absl::StrAppend(&out, "\t", batch[n].text);
+      std::cout << out << "\n";
+    }
+    batch.clear();
+    return absl::OkStatus();
+  };
+  std::string text;
+  while (std::getline(*in, text)) {
+    ++line_no;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    Line line;
+    line.text = text;
+    int64_t bad = -1;
+    auto tokens = Tokenize(text, rules->rules, &bad);
+    if (!tokens.ok()) {
+      return Fail("predict", absl::InvalidArgumentError(absl::StrCat(
+                                 source, ":", line_no, ":", bad + 1, ": ",
+                                 tokens.status().message())));
+    }
+    line.tokens = *std::move(tokens);
+    for (const std::string& t : line.tokens) line.ids.push_back(vocab->Find(t, kUnkId));
+    batch.push_back(std::move(line));
+    if (static_cast<int64_t>(batch.size()) == *N) {
+      if (auto st = flush(); !st.ok()) return Fail("predict", st);
+    }
+  }
+  if (auto st = flush(); !st.ok()) return Fail("predict", st);
+  return 0;
+}
+
+}  // namespace rnnflow
