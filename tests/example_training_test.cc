@@ -29,7 +29,8 @@ input { name: "label"   dtype: FLOAT32 dim: ["1", "N", "1"] feed: EXAMPLE_LABEL 
 input { name: "weight"  dtype: FLOAT32 dim: ["1", "N", "1"] feed: EXAMPLE_WEIGHTS }
 node { name: "embed" op: "Embedding" input: "tokens"
        attr { key: "vocab" value { i: 16 } } attr { key: "dim" value { i: 8 } } }
-node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: 16 } } }
+node { name: "lstm" op: "LSTM" input: ["embed", "", "", "lengths"]
+       attr { key: "hidden" value { i: 16 } } }
 node { name: "logit" op: "Dense" input: "lstm:1" attr { key: "units" value { i: 1 } } }
 node { name: "loss" op: "SigmoidCrossEntropy" input: ["logit", "label", "weight"] }
 output: "logit"
@@ -50,9 +51,10 @@ format_version: 1
 name: "tagger"
 input { name: "tokens" dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TOKENS }
 input { name: "tags"   dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TAGS }
+input { name: "lengths" dtype: INT32 dim: ["N"] feed: EXAMPLE_LENGTHS }
 node { name: "embed" op: "Embedding" input: "tokens"
        attr { key: "vocab" value { i: 16 } } attr { key: "dim" value { i: 8 } } }
-node { name: "gru" op: "GRU" input: "embed" attr { key: "hidden" value { i: 8 } } }
+node { name: "gru" op: "GRU" input: ["embed", "", "lengths"] attr { key: "hidden" value { i: 8 } } }
 node { name: "logits" op: "Dense" input: "gru" attr { key: "units" value { i: 2 } } }
 node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "tags"] }
 loss: "loss"

@@ -19,9 +19,9 @@ absl::StatusOr<rnnflow::ModelDef> BuildSentiment() {
   auto lengths = b.Input("lengths", rnnflow::INT32, {"N"}, rnnflow::EXAMPLE_LENGTHS);
   auto label = b.Input("label", rnnflow::FLOAT32, {"1", "N", "1"}, rnnflow::EXAMPLE_LABEL);
   auto weight = b.Input("weight", rnnflow::FLOAT32, {"1", "N", "1"}, rnnflow::EXAMPLE_WEIGHTS);
-  (void)lengths;
   auto embed = b.Node("embed", "Embedding", {tokens}, {{"vocab", 20000}, {"dim", 64}});
-  auto lstm = b.Node("lstm", "LSTM", {embed}, {{"hidden", 64}});
+  auto none = rnnflow::TensorRef::Absent();
+  auto lstm = b.Node("lstm", "LSTM", {embed, none, none, lengths}, {{"hidden", 64}});
   auto logit = b.Node("logit", "Dense", {lstm.out("h_n")}, {{"units", 1}});
   auto loss = b.Node("loss", "SigmoidCrossEntropy", {logit, label, weight});
   b.Output(logit);
