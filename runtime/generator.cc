@@ -13,10 +13,13 @@ absl::StatusOr<std::unique_ptr<Generator>> Generator::Create(const Graph& graph,
                                                              absl::Span<const Tensor> params) {
   std::unique_ptr<Generator> g(new Generator(graph));
   for (int id : graph.graph_inputs()) {
-    if (graph.model().input(graph.tensor(id).index).feed() == TOKENS) g->tokens_ = id;
+    const auto feed = graph.model().input(graph.tensor(id).index).feed();
+    if (feed == TOKENS || feed == EXAMPLE_TOKENS) g->tokens_ = id;
+    if (feed == EXAMPLE_LENGTHS) g->lengths_ = id;
   }
   if (g->tokens_ < 0) {
-    return absl::InvalidArgumentError("generation needs a graph input with `feed: TOKENS`");
+    return absl::InvalidArgumentError(
+        "generation needs a graph input with `feed: TOKENS` or `feed: EXAMPLE_TOKENS`");
   }
   const int loss = graph.loss();
   if (loss >= 0) {
@@ -28,8 +31,8 @@ absl::StatusOr<std::unique_ptr<Generator>> Generator::Create(const Graph& graph,
         "generation needs a SoftmaxCrossEntropy loss; its logits give the distribution");
   }
   if (params.size() != graph.params().size()) {
-    return absl::InvalidArgumentError(absl::StrCat("expected ", graph.params().size(),
-                                                   " parameters; got ", params.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", graph.params().size(), " parameters; got ", params.size()));
   }
   SessionOptions options;
   options.bindings = {{"T", 1}, {"N", 1}};
@@ -44,8 +47,11 @@ absl::StatusOr<std::unique_ptr<Generator>> Generator::Create(const Graph& graph,
     }
     std::memcpy(dst.data(), params[p].data(), dst.num_bytes());
   }
+  if (g->lengths_ >= 0) g->session_->value(g->lengths_).i32()[0] = 1;
   return g;
 }
+
+int64_t Generator::output_size() const { return session_->value(logits_).dim(-1); }
 
 absl::Status Generator::Feed(int32_t token) {
   session_->value(tokens_).i32()[0] = token;
@@ -97,6 +103,36 @@ absl::StatusOr<std::string> Generator::Generate(const std::string& prime,
     const int32_t token = Sample(options.temperature, options.top_k, rng);
     out.push_back(static_cast<char>(token));
     RF_RETURN_IF_ERROR(Feed(token));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<int32_t>> Generator::GenerateIds(
+    absl::Span<const int32_t> prime, absl::Span<const int32_t> output_to_input, int32_t stop,
+    const SampleOptions& options) {
+  if (options.temperature <= 0) {
+    return absl::InvalidArgumentError("temperature must be > 0");
+  }
+  if (prime.empty()) return absl::InvalidArgumentError("the prime needs at least one id");
+  const int64_t outputs = output_size();
+  const int64_t mapped = static_cast<int64_t>(output_to_input.size());
+  if (mapped > outputs || stop < 0 || stop >= mapped) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the model has ", outputs, " output ids; got a map of ", mapped, " and stop id ", stop));
+  }
+  session_->ResetStates();
+  std::mt19937_64 rng(options.seed);
+  for (int32_t id : prime) RF_RETURN_IF_ERROR(Feed(id));
+  std::vector<int32_t> out;
+  for (int64_t i = 0; i < options.length; ++i) {
+    const int32_t id = Sample(options.temperature, options.top_k, rng);
+    out.push_back(id);
+    if (id == stop) break;
+    if (id >= mapped || output_to_input[id] < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("output id ", id, " has no input id to feed back"));
+    }
+    RF_RETURN_IF_ERROR(Feed(output_to_input[id]));
   }
   return out;
 }

@@ -1,6 +1,9 @@
 // Generation from a trained model continues what it learned.
 #include "runtime/generator.h"
 
+#include <string>
+#include <vector>
+
 #include "graph/model_loader.h"
 #include "gtest/gtest.h"
 #include "runtime/trainer.h"
@@ -34,6 +37,29 @@ TEST(GeneratorTest, ContinuesALearnedCycle) {
 
   sample.temperature = 0;
   EXPECT_FALSE((*generator)->Generate("a", sample).ok());
+
+  // Ids: the same model with the identity map, greedy, stopping after 'd'.
+  std::vector<int32_t> identity(256);
+  for (int32_t i = 0; i < 256; ++i) identity[i] = i;
+  std::vector<int32_t> prime;
+  for (char c : std::string("abacabadaba")) prime.push_back(c);
+  SampleOptions greedy;
+  greedy.top_k = 1;
+  greedy.length = 20;
+  auto ids = (*generator)->GenerateIds(prime, identity, 'd', greedy);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(std::string(ids->begin(), ids->end()), "eabacabad");
+  greedy.length = 3;  // the length bounds it before the stop id
+  ids = (*generator)->GenerateIds(prime, identity, 'd', greedy);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(std::string(ids->begin(), ids->end()), "eab");
+  // An output without an input id, other than the stop id, is an error.
+  std::vector<int32_t> no_b = identity;
+  no_b['b'] = -1;
+  EXPECT_FALSE((*generator)->GenerateIds(prime, no_b, 'd', greedy).ok());
+  EXPECT_FALSE((*generator)->GenerateIds({}, identity, 'd', greedy).ok());
+  EXPECT_FALSE((*generator)->GenerateIds(prime, identity, 300, greedy).ok());
+  EXPECT_FALSE((*generator)->GenerateIds(prime, std::vector<int32_t>(257, 0), 'd', greedy).ok());
 }
 
 }  // namespace
