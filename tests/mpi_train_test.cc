@@ -241,4 +241,19 @@ TEST_F(MpiTrainTest, AStopSignalToOneRankStopsEveryRankAtTheSameStep) {
   EXPECT_THAT(resumed.output, HasSubstr(absl::StrCat("at step ", c.step, "\n")));
 }
 
+// SIGUSR1 to mpirun (which forwards it to every rank) stops the job with a
+// checkpoint; mpirun's own SIGINT / SIGTERM handling kills ranks too soon.
+TEST_F(MpiTrainTest, SigusrOneToMpirunStopsEveryRankWithACheckpoint) {
+  const std::string ckpt = dir_ + "/ckpt";
+  Result r = Shell("sh -c '" + Mpirun() + "-np 2 " + train_ +
+                   " --steps 100000 --log-every 1000 --no-validation --checkpoint-every 0 " +
+                   "--checkpoint-dir " + ckpt + " & pid=$!; sleep 2; kill -USR1 $pid; wait $pid'");
+  EXPECT_LT(r.seconds, 40) << r.output;
+  const rnnflow::CheckpointData c = Newest(ckpt);
+  ASSERT_GT(c.step, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(absl::StrCat("stopped at step ", c.step,
+                                               " of 100000; continue "
+                                               "with --resume")));
+}
+
 }  // namespace
