@@ -9,7 +9,7 @@
 namespace rnnflow {
 namespace {
 
-bool IsExampleFeed(Feed f) { return f >= EXAMPLE_TOKENS && f <= EXAMPLE_VALUES; }
+bool IsExampleFeed(Feed f) { return f >= EXAMPLE_TOKENS && f <= EXAMPLE_TARGET_LENGTHS; }
 
 Feed FeedOf(const Graph& g, int tensor) {
   const TensorInfo& t = g.tensor(tensor);
@@ -28,8 +28,9 @@ bool IsExampleModel(const Graph& graph) {
   return false;
 }
 
-absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
-    const Session& session, const ExampleFileInfo& info, const std::string& data) {
+absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Session& session,
+                                                                     const ExampleFileInfo& info,
+                                                                     const std::string& data) {
   const Graph& g = session.graph();
   std::unique_ptr<ExampleFeeder> f(new ExampleFeeder());
   f->T_ = session.T();
@@ -38,10 +39,10 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
   int64_t n = -1;
   auto fail = [&](int id, const std::string& what) {
     const TensorInfo& t = g.tensor(id);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "graph input '", t.name, "' (feed: ", Feed_Name(FeedOf(g, id)), ") ", what, "; got ",
-        DataType_Name(t.dtype), " ", ShapeToString(session.value(id).shape()), " (data: ", data,
-        ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("graph input '", t.name, "' (feed: ", Feed_Name(FeedOf(g, id)), ") ", what,
+                     "; got ", DataType_Name(t.dtype), " ",
+                     ShapeToString(session.value(id).shape()), " (data: ", data, ")"));
   };
   for (int id : g.graph_inputs()) {
     const Feed feed = FeedOf(g, id);
@@ -57,8 +58,9 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
         n = v.dim(1);
         (feed == EXAMPLE_TOKENS ? f->tokens_ : f->tags_) = id;
         if (feed == EXAMPLE_TAGS && !info.has_tags) {
-          return fail(id, "needs per-token tags, but the prepared examples have none "
-                          "(prepare with --tags-field)");
+          return fail(id,
+                      "needs per-token tags, but the prepared examples have none "
+                      "(prepare with --tags-field)");
         }
         break;
       case EXAMPLE_VALUES:
@@ -70,6 +72,18 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
         n = v.dim(1);
         f->values_ = id;
         break;
+      case EXAMPLE_TARGET_INPUTS:
+      case EXAMPLE_TARGET_OUTPUTS:
+        if (info_t.dtype != INT32 || v.rank() != 2 || v.dim(0) != f->T_) {
+          return fail(id, "must be INT32 [T, N]");
+        }
+        if (!info.has_targets) {
+          return fail(id,
+                      "needs target sequences, but the prepared examples have none "
+                      "(prepare pairs, e.g. with --target-field)");
+        }
+        (feed == EXAMPLE_TARGET_INPUTS ? f->target_in_ : f->target_out_) = id;
+        break;
       default:
         break;
     }
@@ -77,7 +91,8 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
   if (n < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "an example model needs a graph input with `feed: EXAMPLE_TOKENS` (INT32 [T, N]) or "
-        "`feed: EXAMPLE_VALUES` (FLOAT32 [T, N, F]) (data: ", data, ")"));
+        "`feed: EXAMPLE_VALUES` (FLOAT32 [T, N, F]) (data: ",
+        data, ")"));
   }
   f->N_ = n;
   const int64_t k = f->label_width_;
@@ -88,6 +103,11 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
     if (feed == EXAMPLE_LENGTHS) {
       if (t.dtype != INT32 || v.num_elements() != n) return fail(id, "must be INT32 [N]");
       f->lengths_ = id;
+    } else if (feed == EXAMPLE_TARGET_LENGTHS) {
+      if (t.dtype != INT32 || v.num_elements() != n) return fail(id, "must be INT32 [N]");
+      f->target_lengths_ = id;
+    } else if (feed == EXAMPLE_TARGET_INPUTS || feed == EXAMPLE_TARGET_OUTPUTS) {
+      if (session.value(id).dim(1) != n) return fail(id, "must be INT32 [T, N]");
     } else if (feed == EXAMPLE_LABEL) {
       if (info.label_kind == LabelKind::kNone) {
         return fail(id, "needs labels, but the prepared examples have none");
@@ -97,31 +117,33 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
           return fail(id, "as INT32 takes class ids and must have N elements (e.g. [N])");
         }
       } else if (v.num_elements() != n * k) {
-        return fail(id, absl::StrCat("as FLOAT32 must have N x ", k, " elements (e.g. [N, ", k,
-                                     "])"));
+        return fail(id,
+                    absl::StrCat("as FLOAT32 must have N x ", k, " elements (e.g. [N, ", k, "])"));
       }
       f->label_ = id;
     } else if (feed == EXAMPLE_WEIGHTS) {
       f->weights_per_step_ = LeadingT(t);
       const int64_t want = (f->weights_per_step_ ? f->T_ : 1) * n * k;
       if (t.dtype != FLOAT32 || v.num_elements() != want) {
-        return fail(id, absl::StrCat("must be FLOAT32 with N x ", k,
-                                     " elements, or T x N x ", k, " with a leading T"));
+        return fail(id, absl::StrCat("must be FLOAT32 with N x ", k, " elements, or T x N x ", k,
+                                     " with a leading T"));
       }
       f->weights_ = id;
     }
   }
   // Embedding tables must cover the vocabulary.
   for (const NodeInfo& node : g.nodes()) {
-    if (node.def->op() != "Embedding" || node.inputs.empty() || node.inputs[0] != f->tokens_ ||
-        f->tokens_ < 0) {
-      continue;
-    }
+    if (node.def->op() != "Embedding" || node.inputs.empty()) continue;
+    const bool source = f->tokens_ >= 0 && node.inputs[0] == f->tokens_;
+    const bool target = f->target_in_ >= 0 && node.inputs[0] == f->target_in_;
+    if (!source && !target) continue;
     const int64_t rows = node.def->attr().at("vocab").i();
-    if (rows < info.vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          data, ": the examples have a vocabulary of ", info.vocab_size, " tokens but node '",
-          node.def->name(), "' (Embedding) has vocab ", rows, "; raise its vocab attribute"));
+    const int64_t need = source ? info.vocab_size : info.target_vocab_size;
+    if (rows < need) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(data, ": the examples have a ", source ? "" : "target ", "vocabulary of ",
+                       need, " tokens but node '", node.def->name(), "' (Embedding) has vocab ",
+                       rows, "; raise its vocab attribute"));
     }
   }
   // What the loss averages over, and how to score it.
@@ -132,8 +154,10 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(
       const int target = loss.inputs[1];
       const Feed target_feed = FeedOf(g, target);
       f->loss_per_step_ = target_feed == EXAMPLE_TAGS || LeadingT(g.tensor(target));
+      f->loss_on_targets_ = target_feed == EXAMPLE_TARGET_OUTPUTS;
       if (op == "SoftmaxCrossEntropy" &&
-          (target_feed == EXAMPLE_LABEL || target_feed == EXAMPLE_TAGS)) {
+          (target_feed == EXAMPLE_LABEL || target_feed == EXAMPLE_TAGS ||
+           target_feed == EXAMPLE_TARGET_OUTPUTS)) {
         f->score_kind_ = kSoftmax;
         f->ignore_label_ = loss.def->attr().at("ignore_label").i();
       } else if (op == "SigmoidCrossEntropy" && target_feed == EXAMPLE_LABEL) {
@@ -156,6 +180,7 @@ ExampleRef RefOf(const ExampleFile& file, int64_t i) {
   r.tokens = file.tokens(i);
   if (info.has_tags) r.tags = file.tags(i);
   if (info.features > 0) r.values = file.values(i);
+  if (info.has_targets) r.targets = file.targets(i);
   if (info.label_kind == LabelKind::kClass) r.label = file.label(i);
   if (info.label_kind == LabelKind::kFloat) r.label_values = file.label_values(i);
   return r;
@@ -177,11 +202,34 @@ FeedStats ExampleFeeder::Fill(absl::Span<const ExampleRef> slots, bool class_lab
   auto len_of = [&](int64_t n) -> int64_t {
     return slots[n].present ? std::min<int64_t>(full_len(n), T) : 1;
   };
+  // Pairs: the decoder reads m + 1 steps (start symbol, y_1..y_m).
+  auto target_len_of = [&](int64_t n) -> int64_t {
+    return slots[n].present ? std::min<int64_t>(slots[n].targets.size() + 1, T) : 1;
+  };
   for (int64_t n = 0; n < N; ++n) {
     if (!slots[n].present) continue;
     ++stats.examples;
     stats.truncated += full_len(n) > T;
-    stats.loss_count += loss_per_step_ ? len_of(n) : 1;
+    stats.loss_count += loss_on_targets_ ? target_len_of(n) : loss_per_step_ ? len_of(n) : 1;
+  }
+  if (target_in_ >= 0 || target_out_ >= 0) {
+    int32_t* in = target_in_ >= 0 ? s.value(target_in_).i32() : nullptr;
+    int32_t* out = target_out_ >= 0 ? s.value(target_out_).i32() : nullptr;
+    if (in != nullptr) std::fill(in, in + T * N, kPadId);
+    if (out != nullptr) std::fill(out, out + T * N, -1);
+    for (int64_t n = 0; n < N; ++n) {
+      if (!slots[n].present) continue;
+      const absl::Span<const int32_t> y = slots[n].targets;
+      const int64_t m = static_cast<int64_t>(y.size());
+      for (int64_t t = 0; t < target_len_of(n); ++t) {
+        if (in != nullptr) in[t * N + n] = t == 0 ? kPadId : y[t - 1];
+        if (out != nullptr) out[t * N + n] = t < m ? y[t] : kPadId;
+      }
+    }
+  }
+  if (target_lengths_ >= 0) {
+    int32_t* l = s.value(target_lengths_).i32();
+    for (int64_t n = 0; n < N; ++n) l[n] = static_cast<int32_t>(target_len_of(n));
   }
   if (tokens_ >= 0) {
     int32_t* x = s.value(tokens_).i32();
@@ -226,10 +274,9 @@ FeedStats ExampleFeeder::Fill(absl::Span<const ExampleRef> slots, bool class_lab
       for (int64_t j = 0; j < k; ++j) {
         float value = 0.f;
         if (e.present) {
-          value = class_labels ? static_cast<float>(e.label)
-                               : (j < static_cast<int64_t>(e.label_values.size())
-                                      ? e.label_values[j]
-                                      : 0.f);
+          value = class_labels
+                      ? static_cast<float>(e.label)
+                      : (j < static_cast<int64_t>(e.label_values.size()) ? e.label_values[j] : 0.f);
         }
         lab.f32()[n * k + j] = value;
       }
@@ -252,6 +299,10 @@ int64_t ExampleFeeder::LossCount(const ExampleFile& file, absl::Span<const int64
   int64_t count = 0;
   for (int64_t e : slots) {
     if (e < 0) continue;
+    if (loss_on_targets_) {
+      count += std::min<int64_t>(static_cast<int64_t>(file.targets(e).size()) + 1, T_);
+      continue;
+    }
     count += loss_per_step_ ? std::min<int64_t>(file.length(e), T_) : 1;
   }
   return count;

@@ -12,7 +12,10 @@
 //   weights 1 where the loss counts (a real example; per step: t < length),
 //           else 0;
 //   tags    tag id, -1 past the length and in empty slots;
-//   values  0 past the length.
+//   values  0 past the length;
+//   targets (pairs) the decoder's input 0 y_1..y_m and output y_1..y_m 0 (see
+//           EXAMPLE_TARGET_* in proto/rnnflow.proto), m + 1 steps; a loss
+//           on EXAMPLE_TARGET_OUTPUTS counts those steps.
 #ifndef RNNFLOW_RUNTIME_EXAMPLE_FEED_H_
 #define RNNFLOW_RUNTIME_EXAMPLE_FEED_H_
 
@@ -44,6 +47,7 @@ struct ExampleRef {
   absl::Span<const int32_t> tokens;
   absl::Span<const int32_t> tags;
   absl::Span<const float> values;
+  absl::Span<const int32_t> targets;  // pairs: the target sequence
   int32_t label = -1;
   absl::Span<const float> label_values;
 };
@@ -64,8 +68,8 @@ class ExampleFeeder {
   // of Embedding nodes reading the tokens); errors name the input and
   // `data` (the prepared directory).
   static absl::StatusOr<std::unique_ptr<ExampleFeeder>> Create(const Session& session,
-                                                              const ExampleFileInfo& info,
-                                                              const std::string& data);
+                                                               const ExampleFileInfo& info,
+                                                               const std::string& data);
 
   int64_t T() const { return T_; }
   int64_t N() const { return N_; }
@@ -100,6 +104,8 @@ class ExampleFeeder {
 
   int64_t T_ = 0, N_ = 0;
   int tokens_ = -1, lengths_ = -1, label_ = -1, weights_ = -1, tags_ = -1, values_ = -1;
+  int target_in_ = -1, target_out_ = -1, target_lengths_ = -1;
+  bool loss_on_targets_ = false;  // the loss reads EXAMPLE_TARGET_OUTPUTS
   bool weights_per_step_ = false;
   bool loss_per_step_ = false;
   int64_t label_width_ = 1;

@@ -15,6 +15,7 @@ int RunOps(const std::vector<std::string>& args);
 int RunEval(const std::vector<std::string>& args);
 int RunGenerate(const std::vector<std::string>& args);
 int RunPredict(const std::vector<std::string>& args);
+int RunDecode(const std::vector<std::string>& args);
 
 }  // namespace rnnflow
 

@@ -22,6 +22,8 @@ const Verb kVerbs[] = {
     {"eval", rnnflow::RunEval, "loss, perplexity and bits per token of a checkpoint on a split"},
     {"generate", rnnflow::RunGenerate, "sample text from a trained language model"},
     {"predict", rnnflow::RunPredict, "classify or tag text lines with a trained example model"},
+    {"decode", rnnflow::RunDecode,
+     "seq2seq: greedy or beam-search output sequences; error rates on a split"},
     {"validate", rnnflow::RunValidate, "check a model; print its inputs, outputs, parameters"},
     {"inspect", rnnflow::RunInspect, "parameter counts, FLOPs per step, memory; Graphviz"},
     {"ops", rnnflow::RunOps, "list every registered op"},
