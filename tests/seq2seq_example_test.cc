@@ -88,6 +88,7 @@ TEST(Seq2SeqExampleTest, LearnsPronunciationsOfASlice) {
   o.learning_rate = 0.01f;
   o.bucket_window = 4;
   o.validate = false;
+  o.threads = 1;  // OpenMP threads spinning on a shared 2-core machine cost 10x
   auto trainer = Trainer::Create(*graph, o);
   ASSERT_TRUE(trainer.ok()) << trainer.status();
   auto run = (*trainer)->Run();

@@ -120,6 +120,13 @@ int RunPredict(const std::vector<std::string>& args) {
                                "the model has no EXAMPLE_* inputs; `rnnflow predict` runs "
                                "example models (use `rnnflow generate` for language models)"));
   }
+  for (int id : g.graph_inputs()) {
+    if (g.model().input(g.tensor(id).index).feed() == EXAMPLE_TARGET_INPUTS) {
+      return Fail("predict", absl::InvalidArgumentError(
+                                 "the model decodes target sequences (EXAMPLE_TARGET_INPUTS); "
+                                 "use `rnnflow decode`"));
+    }
+  }
   auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
   if (!ckpt.ok()) return Fail("predict", ckpt.status());
   const std::string dir = flags.Get("data");
