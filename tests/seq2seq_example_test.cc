@@ -1,6 +1,6 @@
 // examples/seq2seq: the grapheme-to-phoneme model of model.pbtxt, trained
 // briefly on the words of at most 7 letters of a 999-entry slice of CMUdict
-// (tests/testdata/cmudict_slice.txt, about 400 entries; T = 12), learns:
+// (tests/testdata/cmudict_slice.txt; T = 12), learns:
 // greedy and beam decoding of its training words get well below the
 // phoneme error rate of the trivial empty output (100%), and held-out words
 // below it too.
@@ -105,9 +105,9 @@ TEST(Seq2SeqExampleTest, LearnsPronunciationsOfASlice) {
   RecordProperty("held_out_per", std::to_string(held_out));
   std::cout << "train PER greedy " << train_greedy << " beam " << train_beam << ", held-out PER "
             << held_out << " (word accuracy " << acc << ")\n";
-  EXPECT_LT(train_greedy, 0.5);
-  EXPECT_LT(train_beam, 0.5);
-  EXPECT_LT(held_out, 0.85);
+  EXPECT_LT(train_greedy, 0.35);
+  EXPECT_LT(train_beam, 0.35);
+  EXPECT_LT(held_out, 0.75);
 }
 
 }  // namespace

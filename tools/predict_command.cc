@@ -45,9 +45,8 @@ std::string Describe(const ExampleFeeder& feeder, const Tensor& logits, int64_t 
     for (int64_t j = 0; j < k; ++j) {
       const double p = 1.0 / (1.0 + std::exp(-static_cast<double>(logits.f32()[n * k + j])));
       const int cls = p >= 0.5 ? 1 : 0;
-      const std::string name = k == 1 && cls < static_cast<int>(classes.size())
-                                   ? classes[cls]
-                                   : absl::StrCat(cls);
+      const std::string name =
+          k == 1 && cls < static_cast<int>(classes.size()) ? classes[cls] : absl::StrCat(cls);
       absl::StrAppendFormat(&out, "%s%s\t%.4f", j ? "\t" : "", name, cls == 1 ? p : 1.0 - p);
     }
     return out;
@@ -73,16 +72,17 @@ std::string Describe(const ExampleFeeder& feeder, const Tensor& logits, int64_t 
     for (int64_t t = 0; t < steps; ++t) {
       double p = 0;
       const int64_t best = best_of(logits.f32() + (t * N + n) * v, &p);
-      out.push_back(absl::StrCat(line.tokens[t], "/",
-                                 best < static_cast<int64_t>(tags.size()) ? tags[best]
-                                                                          : absl::StrCat(best)));
+      out.push_back(
+          absl::StrCat(line.tokens[t], "/",
+                       best < static_cast<int64_t>(tags.size()) ? tags[best] : absl::StrCat(best)));
     }
     return absl::StrJoin(out, " ");
   }
   // Regression: the predicted values.
   const int64_t k = logits.num_elements() / N;
   std::vector<std::string> values;
-  for (int64_t j = 0; j < k; ++j) values.push_back(absl::StrFormat("%.6g", logits.f32()[n * k + j]));
+  for (int64_t j = 0; j < k; ++j)
+    values.push_back(absl::StrFormat("%.6g", logits.f32()[n * k + j]));
   return absl::StrJoin(values, "\t");
 }
 
@@ -93,20 +93,21 @@ int RunPredict(const std::vector<std::string>& args) {
       {"checkpoint", "PATH", "checkpoint file or directory (its newest valid checkpoint)"},
       {"data", "DIR", "the directory from `rnnflow prepare examples` the model was trained on"},
       {"input", "FILE", "one text per line (default: standard input)"},
-      {"T", "STEPS", "longest input fed; longer ones keep their first T tokens "
-                     "(default: training.truncation_steps)"},
+      {"T", "STEPS",
+       "longest input fed; longer ones keep their first T tokens "
+       "(default: training.truncation_steps)"},
       {"N", "BATCH", "lines per batch (default: training.streams_per_worker)"},
       {"echo", "", "append the input text to every output line"},
   };
-  const std::string usage = Usage(
-      "predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
-      "Reads one text per line, tokenises it with DIR/rules.tsv and DIR/vocab.tsv (unknown\n"
-      "tokens -> <unk>) and prints one line per input:\n"
-      "  classification  CLASS<TAB>PROBABILITY (of that class; sigmoid or softmax)\n"
-      "  tagging         token/TAG token/TAG ...\n"
-      "  regression      the predicted value(s)\n"
-      "An empty line gives an empty output line.",
-      specs);
+  const std::string usage =
+      Usage("predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
+            "Reads one text per line, tokenises it with DIR/rules.tsv and DIR/vocab.tsv (unknown\n"
+            "tokens -> <unk>) and prints one line per input:\n"
+            "  classification  CLASS<TAB>PROBABILITY (of that class; sigmoid or softmax)\n"
+            "  tagging         token/TAG token/TAG ...\n"
+            "  regression      the predicted value(s)\n"
+            "An empty line gives an empty output line.",
+            specs);
   ParsedFlags flags;
   if (auto exit =
           ParseCommandLine("predict", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
@@ -138,9 +139,9 @@ int RunPredict(const std::vector<std::string>& args) {
   if (!train.ok()) return Fail("predict", train.status());
   const ExampleFileInfo& info = (*train)->info();
   if (info.features > 0) {
-    return Fail("predict", absl::UnimplementedError(
-                               "models fed EXAMPLE_VALUES (float sequences) cannot be "
-                               "predicted from text lines yet"));
+    return Fail("predict",
+                absl::UnimplementedError("models fed EXAMPLE_VALUES (float sequences) cannot be "
+                                         "predicted from text lines yet"));
   }
   const TrainingDef& tr = g.model().training();
   auto T = flags.GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
@@ -204,9 +205,9 @@ int RunPredict(const std::vector<std::string>& args) {
     int64_t bad = -1;
     auto tokens = Tokenize(text, rules->rules, &bad);
     if (!tokens.ok()) {
-      return Fail("predict", absl::InvalidArgumentError(absl::StrCat(
-                                 source, ":", line_no, ":", bad + 1, ": ",
-                                 tokens.status().message())));
+      return Fail("predict",
+                  absl::InvalidArgumentError(absl::StrCat(source, ":", line_no, ":", bad + 1, ": ",
+                                                          tokens.status().message())));
     }
     line.tokens = *std::move(tokens);
     for (const std::string& t : line.tokens) line.ids.push_back(vocab->Find(t, kUnkId));
