@@ -151,7 +151,8 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
   };
   const std::string usage = Usage(
       "prepare examples", "FILE... --out DIR [flags]",
-      "Reads labelled examples (JSON arrays of flat objects, TSV or CSV), tokenises them,\n"
+      "Reads labelled examples (JSON arrays of flat objects, TSV, CSV, or `tagged`\n"
+      "word/TAG sentences, one per line), tokenises them,\n"
       "drops duplicates, splits them by a hash of their tokens into train/valid/test and\n"
       "writes DIR/{train,valid,test}.ex, DIR/vocab.tsv (train split, <pad>=0, <unk>=1),\n"
       "DIR/labels.tsv, DIR/rules.tsv (so `rnnflow predict` tokenises alike). Records\n"
@@ -170,8 +171,10 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
   ExamplePrepareOptions o;
   o.format = flags.Get("format", "json");
   o.fields.text = flags.Get("text-field", "text");
-  o.fields.label = flags.Get("label-field", "class");
-  o.fields.tags = flags.Get("tags-field");
+  // A tagged corpus (word/TAG tokens) has tags and no label unless told.
+  const bool tagged = o.format == "tagged";
+  o.fields.label = flags.Get("label-field", tagged ? "" : "class");
+  o.fields.tags = flags.Get("tags-field", tagged ? "tag" : "");
   o.fields.target = flags.Get("target-field");
   o.fields.header = !flags.Has("no-header");
   const std::string label_type = flags.Get("label-type", "class");
