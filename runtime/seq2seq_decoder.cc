@@ -80,20 +80,22 @@ absl::StatusOr<Seq2SeqParts> SplitSeq2Seq(const Graph& g) {
 
   // Step nodes: ancestors of the logits that depend on the decoder input.
   const std::set<int> to_logits = AncestorNodes(g, {logits});
-  std::set<int> from_target;
+  // Whether a tensor depends on the decoder input (memoised per node: 1 yes, 0 no).
+  std::vector<int> depends_memo(g.nodes().size(), -1);
   std::function<bool(int)> depends = [&](int t) -> bool {
     if (t == target_in) return true;
     if (t < 0 || g.tensor(t).source != TensorSource::kNodeOutput) return false;
     const int n = g.tensor(t).index;
-    if (from_target.count(n)) return true;
+    if (depends_memo[n] >= 0) return depends_memo[n] == 1;
+    depends_memo[n] = 0;
     const NodeInfo& node = g.nodes()[n];
     for (int k = 0; k < node.num_declared_inputs; ++k) {
       if (depends(node.inputs[k])) {
-        from_target.insert(n);
-        return true;
+        depends_memo[n] = 1;
+        break;
       }
     }
-    return false;
+    return depends_memo[n] == 1;
   };
   std::set<int> step_nodes;
   for (int n : to_logits) {

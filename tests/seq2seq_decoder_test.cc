@@ -28,7 +28,8 @@ input { name: "t_len"   dtype: INT32 dim: ["N"]      feed: EXAMPLE_TARGET_LENGTH
 input { name: "t_out"   dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TARGET_OUTPUTS }
 node { name: "emb" op: "Embedding" input: "src"
        attr { key: "vocab" value { i: 8 } } attr { key: "dim" value { i: 5 } } }
-node { name: "enc" op: "LSTM" input: ["emb", "", "", "src_len"] attr { key: "hidden" value { i: 6 } } }
+node { name: "enc" op: "LSTM" input: ["emb", "", "", "src_len"]
+       attr { key: "hidden" value { i: 6 } } }
 node { name: "temb" op: "Embedding" input: "t_in"
        attr { key: "vocab" value { i: 3 } } attr { key: "dim" value { i: 4 } } }
 node { name: "dec" op: "LSTM" input: ["temb", "enc:1", "enc:2", "t_len"]
