@@ -20,18 +20,18 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 "$RNNFLOW" prepare examples "$DATA"/sentiment-uci/{imdb,amazon,yelp}.json --out "$WORK/uci" \
   --lowercase >"$WORK/prepare.log"
-"$RNNFLOW" train "$SRC/examples/sentiment/model.pbtxt" --data "$WORK/uci" --steps 120 \
-  --bucket-window 4 --log-every 40 --metrics "$WORK/metrics.jsonl" --checkpoint-dir "$WORK/ckpt" |
+"$RNNFLOW" train "$SRC/examples/sentiment/model.pbtxt" --data "$WORK/uci" --steps 100 \
+  --truncation-steps 32 --streams-per-worker 16 --bucket-window 4 --log-every 40 --metrics "$WORK/metrics.jsonl" --checkpoint-dir "$WORK/ckpt" |
   tee "$WORK/train.log"
 acc=$(grep -o '"valid_accuracy": [0-9.]*' "$WORK/metrics.jsonl" | tail -1 | cut -d' ' -f2)
-echo "validation accuracy after 120 steps: $acc (threshold 0.65)"
+echo "validation accuracy after 100 steps: $acc (threshold 0.65)"
 awk -v a="$acc" 'BEGIN { exit !(a > 0.65) }'
 # eval scores the checkpoint; predict answers one CLASS<TAB>PROBABILITY line
 # per input line.
 "$RNNFLOW" eval "$SRC/examples/sentiment/model.pbtxt" --checkpoint "$WORK/ckpt" \
-  --data "$WORK/uci" --split test
+  --data "$WORK/uci" --split test --T 32 --N 16
 out=$(printf 'I loved this movie, it was wonderful.\nAwful.\n' |
   "$RNNFLOW" predict "$SRC/examples/sentiment/model.pbtxt" --checkpoint "$WORK/ckpt" \
-  --data "$WORK/uci")
+  --data "$WORK/uci" --T 32)
 echo "$out"
 [ "$(echo "$out" | grep -cE '^[01]	0\.[5-9][0-9]*$|^[01]	1\.0+$')" = 2 ]
