@@ -43,11 +43,11 @@ ExampleBatches::ExampleBatches(std::vector<int64_t> lengths, const ExampleBatchO
 
 absl::StatusOr<ExampleBatches> ExampleBatches::Create(std::vector<int64_t> lengths,
                                                       const ExampleBatchOptions& options) {
-  if (options.batch < 1 || options.ranks < 1 || options.rank < 0 ||
-      options.rank >= options.ranks || options.bucket_window < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad batching: batch ", options.batch, ", rank ", options.rank, " of ", options.ranks,
-        ", bucket window ", options.bucket_window));
+  if (options.batch < 1 || options.ranks < 1 || options.rank < 0 || options.rank >= options.ranks ||
+      options.bucket_window < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("bad batching: batch ", options.batch, ", rank ",
+                                                   options.rank, " of ", options.ranks,
+                                                   ", bucket window ", options.bucket_window));
   }
   if (lengths.empty()) return absl::InvalidArgumentError("no examples to batch");
   return ExampleBatches(std::move(lengths), options);

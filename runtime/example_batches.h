@@ -57,8 +57,8 @@ class ExampleBatches {
   ExampleBatchOptions options_;
   int64_t batches_per_epoch_ = 0;
   int64_t cached_epoch_ = -1;
-  std::vector<int64_t> order_;          // examples of the cached epoch
-  std::vector<int64_t> batch_order_;    // batch permutation of the cached epoch
+  std::vector<int64_t> order_;        // examples of the cached epoch
+  std::vector<int64_t> batch_order_;  // batch permutation of the cached epoch
 };
 
 }  // namespace rnnflow

@@ -19,15 +19,14 @@ enum Section {
   kLabels,
   kNumSections
 };
-const char* const kSectionNames[kNumSections] = {"token offsets", "tokens", "tags",
-                                                 "target offsets", "targets", "values",
-                                                 "labels"};
+const char* const kSectionNames[kNumSections] = {
+    "token offsets", "tokens", "tags", "target offsets", "targets", "values", "labels"};
 
 uint64_t Align8(uint64_t n) { return (n + 7) / 8 * 8; }
 
 // Byte sizes of every section for the given counts (0: absent).
-void SectionSizes(const ExampleFileInfo& info, uint64_t examples, uint64_t tokens,
-                  uint64_t targets, uint64_t sizes[kNumSections]) {
+void SectionSizes(const ExampleFileInfo& info, uint64_t examples, uint64_t tokens, uint64_t targets,
+                  uint64_t sizes[kNumSections]) {
   sizes[kTokenOffsets] = (examples + 1) * 8;
   sizes[kTokens] = tokens * 4;
   sizes[kTags] = info.has_tags ? tokens * 4 : 0;
@@ -43,8 +42,8 @@ absl::Status CheckIds(const std::string& path, const char* what, const int32_t* 
                       int64_t limit) {
   for (uint64_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= limit) {
-      return absl::DataLossError(absl::StrCat(path, ": ", what, " id ", ids[i], " at position ",
-                                              i, " is outside [0, ", limit, ")"));
+      return absl::DataLossError(absl::StrCat(path, ": ", what, " id ", ids[i], " at position ", i,
+                                              " is outside [0, ", limit, ")"));
     }
   }
   return absl::OkStatus();
@@ -135,8 +134,8 @@ absl::Status WriteExampleFile(const std::string& path, const ExampleFileInfo& in
   }
   RF_RETURN_IF_ERROR(pad());
   if (static_cast<uint64_t>(w.bytes_written()) != offset) {
-    return absl::InternalError(absl::StrCat(path, ": wrote ", w.bytes_written(),
-                                            " bytes, planned ", offset));
+    return absl::InternalError(
+        absl::StrCat(path, ": wrote ", w.bytes_written(), " bytes, planned ", offset));
   }
   return w.Commit();
 }
@@ -145,14 +144,15 @@ absl::StatusOr<std::unique_ptr<ExampleFile>> ExampleFile::Open(const std::string
   RF_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
   ExampleFileHeader h;
   if (file->size() < static_cast<int64_t>(sizeof(h))) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": ", file->size(), " bytes: too short for an example file header (128)"));
+    return absl::DataLossError(absl::StrCat(path, ": ", file->size(),
+                                            " bytes: too short for an example file header (128)"));
   }
   std::memcpy(&h, file->data(), sizeof(h));
   if (std::memcmp(h.magic, kExampleFileMagic, sizeof(h.magic)) != 0) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": not an example file (no RNFEXMPL magic); prepare it with "
-              "`rnnflow prepare examples`"));
+    return absl::DataLossError(
+        absl::StrCat(path,
+                     ": not an example file (no RNFEXMPL magic); prepare it with "
+                     "`rnnflow prepare examples`"));
   }
   if (h.version != kExampleFileVersion) {
     return absl::DataLossError(absl::StrCat(path, ": example file version ", h.version,
@@ -183,10 +183,9 @@ absl::StatusOr<std::unique_ptr<ExampleFile>> ExampleFile::Open(const std::string
     if (sizes[s] == 0) continue;
     const uint64_t o = h.section[s];
     if (o < sizeof(h) || o % 8 != 0 || o > file_size || sizes[s] > file_size - o) {
-      return absl::DataLossError(absl::StrCat(path, ": the ", kSectionNames[s], " section (",
-                                              sizes[s], " bytes at offset ", o,
-                                              ") does not fit the file's ", file_size,
-                                              " bytes (truncated file?)"));
+      return absl::DataLossError(absl::StrCat(
+          path, ": the ", kSectionNames[s], " section (", sizes[s], " bytes at offset ", o,
+          ") does not fit the file's ", file_size, " bytes (truncated file?)"));
     }
     at[s] = base + o;
   }
@@ -205,14 +204,14 @@ absl::StatusOr<std::unique_ptr<ExampleFile>> ExampleFile::Open(const std::string
   auto check_offsets = [&](const uint64_t* o, uint64_t total, const char* what,
                            bool nonempty) -> absl::Status {
     if (o[0] != 0 || o[h.examples] != total) {
-      return absl::DataLossError(absl::StrCat(path, ": ", what, " offsets do not span [0, ",
-                                              total, ")"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": ", what, " offsets do not span [0, ", total, ")"));
     }
     for (uint64_t i = 0; i < h.examples; ++i) {
       if (o[i + 1] < o[i] || (nonempty && o[i + 1] == o[i])) {
         return absl::DataLossError(absl::StrCat(path, ": example ", i, " has ",
-                                                nonempty ? "an empty or " : "a ",
-                                                "negative ", what, " range"));
+                                                nonempty ? "an empty or " : "a ", "negative ", what,
+                                                " range"));
       }
     }
     return absl::OkStatus();
@@ -228,8 +227,7 @@ absl::StatusOr<std::unique_ptr<ExampleFile>> ExampleFile::Open(const std::string
         CheckIds(path, "target", ex->targets_, h.total_targets, info.target_vocab_size));
   }
   if (info.label_kind == LabelKind::kClass) {
-    RF_RETURN_IF_ERROR(
-        CheckIds(path, "class", ex->class_labels_, h.examples, info.num_classes));
+    RF_RETURN_IF_ERROR(CheckIds(path, "class", ex->class_labels_, h.examples, info.num_classes));
   }
   ex->file_ = std::move(file);
   return ex;

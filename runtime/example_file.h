@@ -77,10 +77,10 @@ static_assert(sizeof(ExampleFileHeader) == 128, "the example file header is 128 
 // One example in memory (preparation, tests).
 struct Example {
   std::vector<int32_t> tokens;
-  std::vector<int32_t> tags;     // empty or tokens.size()
-  std::vector<int32_t> targets;  // the second sequence (pairs)
-  std::vector<float> values;     // tokens.size() * F
-  int32_t label = -1;            // LabelKind::kClass
+  std::vector<int32_t> tags;        // empty or tokens.size()
+  std::vector<int32_t> targets;     // the second sequence (pairs)
+  std::vector<float> values;        // tokens.size() * F
+  int32_t label = -1;               // LabelKind::kClass
   std::vector<float> label_values;  // LabelKind::kFloat, K floats
 };
 
@@ -113,9 +113,7 @@ class ExampleFile {
   const ExampleFileInfo& info() const { return info_; }
   int64_t size() const { return count_; }
 
-  int64_t length(int64_t i) const {
-    return static_cast<int64_t>(offsets_[i + 1] - offsets_[i]);
-  }
+  int64_t length(int64_t i) const { return static_cast<int64_t>(offsets_[i + 1] - offsets_[i]); }
   absl::Span<const int32_t> tokens(int64_t i) const {
     return {tokens_ + offsets_[i], static_cast<size_t>(length(i))};
   }

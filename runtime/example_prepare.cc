@@ -61,16 +61,14 @@ absl::StatusOr<std::vector<std::string>> TokensOf(const RawExample& ex, bool tar
   int64_t bad = -1;
   auto tokens = Tokenize(target ? ex.target_text : ex.text, rules, &bad);
   if (!tokens.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": the record's ",
-                                                   target ? "target" : "text", ": ",
-                                                   tokens.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": the record's ", target ? "target" : "text", ": ", tokens.status().message()));
   }
   return tokens;
 }
 
 // Class names and the id of each label string.
-absl::Status ResolveClasses(const std::vector<Tokenized>& all,
-                            std::vector<std::string>* names,
+absl::Status ResolveClasses(const std::vector<Tokenized>& all, std::vector<std::string>* names,
                             absl::flat_hash_map<std::string, int32_t>* ids) {
   bool integers = true;
   int64_t max = -1;
@@ -193,8 +191,8 @@ absl::StatusOr<ExamplePrepareReport> PrepareExamples(const std::vector<std::stri
   }
   if (all.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "no usable examples in ", absl::StrJoin(inputs, ", "), " (", r.source.records,
-        " records; ", r.source.skipped_empty, " without text, ", r.source.skipped_no_label,
+        "no usable examples in ", absl::StrJoin(inputs, ", "), " (", r.source.records, " records; ",
+        r.source.skipped_empty, " without text, ", r.source.skipped_no_label,
         " without a label; fields: text '", o.fields.text, "', label '", o.fields.label, "')"));
   }
 
@@ -209,8 +207,7 @@ absl::StatusOr<ExamplePrepareReport> PrepareExamples(const std::vector<std::stri
   }
   const ExampleVocab vocab = ExampleVocab::Build(counts, o.min_count, o.max_vocab);
   const bool has_targets = !o.fields.target.empty();
-  const ExampleVocab target_vocab =
-      ExampleVocab::Build(target_counts, o.min_count, o.max_vocab);
+  const ExampleVocab target_vocab = ExampleVocab::Build(target_counts, o.min_count, o.max_vocab);
   std::vector<std::pair<std::string, int64_t>> tags_sorted(tag_counts.begin(), tag_counts.end());
   std::stable_sort(tags_sorted.begin(), tags_sorted.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -268,8 +265,7 @@ absl::StatusOr<ExamplePrepareReport> PrepareExamples(const std::vector<std::stri
   RF_RETURN_IF_ERROR(WriteSmallFile(out_dir + "/rules.tsv", RulesText(o, kind)));
   r.vocab_size = vocab.size();
   r.num_tags = tags.size();
-  r.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 
@@ -303,8 +299,8 @@ absl::StatusOr<ExampleRulesFile> ReadExampleRules(const std::string& dir) {
                                     : LabelKind::kNone;
     } else if (k == "max_length") {
       if (!absl::SimpleAtoi(v, &f.max_length)) {
-        return absl::DataLossError(absl::StrCat(path, ":", n, ":", k.size() + 2,
-                                                ": max_length is not an integer"));
+        return absl::DataLossError(
+            absl::StrCat(path, ":", n, ":", k.size() + 2, ": max_length is not an integer"));
       }
     }
   }

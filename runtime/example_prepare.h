@@ -57,10 +57,10 @@ struct ExamplePrepareOptions {
 struct ExamplePrepareReport {
   std::string out_dir;
   ExampleSourceStats source;
-  int64_t examples = 0;       // after skipping, before deduplication
-  int64_t duplicates = 0;     // dropped
-  int64_t conflicting = 0;    // of which with another label
-  int64_t truncated = 0;      // longer than max_length
+  int64_t examples = 0;     // after skipping, before deduplication
+  int64_t duplicates = 0;   // dropped
+  int64_t conflicting = 0;  // of which with another label
+  int64_t truncated = 0;    // longer than max_length
   int64_t vocab_size = 0;
   std::vector<std::string> classes;
   int64_t num_tags = 0;

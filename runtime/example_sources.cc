@@ -62,8 +62,9 @@ class JsonParser {
   }
   absl::Status Expect(char c, const char* context) {
     SkipSpace();
-    if (i_ >= s_.size()) return Error(i_, absl::StrCat("unexpected end of file; expected '",
-                                                       std::string(1, c), "' ", context));
+    if (i_ >= s_.size())
+      return Error(
+          i_, absl::StrCat("unexpected end of file; expected '", std::string(1, c), "' ", context));
     if (s_[i_] != c) {
       return Error(i_, absl::StrCat("expected '", std::string(1, c), "' ", context, ", found '",
                                     std::string(1, s_[i_]), "'"));
@@ -137,14 +138,30 @@ class JsonParser {
       if (i_ >= s_.size()) return Error(start, "unterminated string");
       const char e = s_[i_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           RF_ASSIGN_OR_RETURN(uint32_t cp, Hex4());
           if (cp >= 0xD800 && cp < 0xDC00 && i_ + 1 < s_.size() && s_[i_] == '\\' &&
@@ -187,8 +204,9 @@ class JsonParser {
       ++j;
     }
     if (j == digits || !(s_[digits] >= '0' && s_[digits] <= '9')) {
-      return Error(i_, "expected a value (string, number, true, false, null or an array of "
-                       "strings)");
+      return Error(i_,
+                   "expected a value (string, number, true, false, null or an array of "
+                   "strings)");
     }
     f.kind = JsonField::kNumber;
     f.text = s_.substr(i_, j - i_);
@@ -313,9 +331,9 @@ class JsonSource : public ExampleSource {
         return absl::OkStatus();
       }
       if (label->second.kind == JsonField::kStringArray) {
-        return p.Error(label->second.offset,
-                       absl::StrCat("field '", fields_.label, "' must be a number, string or "
-                                                              "boolean"));
+        return p.Error(label->second.offset, absl::StrCat("field '", fields_.label,
+                                                          "' must be a number, string or "
+                                                          "boolean"));
       }
       ex.has_label = true;
       ex.label = label->second.text;
@@ -401,10 +419,10 @@ class DelimitedSource : public ExampleSource {
       const std::string where = absl::StrCat(path_, ":", record_line, ":1");
       const int needed = std::max({text_col, label_col, tags_col, target_col});
       if (static_cast<int>(cells.size()) <= needed) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            PositionOf(path_, s, i > 0 ? i - 1 : 0), ": the record has ", cells.size(),
-            " field", cells.size() == 1 ? "" : "s", "; expected at least ", needed + 1,
-            " (separator ", sep_ == '\t' ? "TAB" : "','", ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(PositionOf(path_, s, i > 0 ? i - 1 : 0), ": the record has ", cells.size(),
+                         " field", cells.size() == 1 ? "" : "s", "; expected at least ", needed + 1,
+                         " (separator ", sep_ == '\t' ? "TAB" : "','", ")"));
       }
       RawExample ex;
       ex.line = record_line;
@@ -472,16 +490,18 @@ class DelimitedSource : public ExampleSource {
           cells->back() += s[p++];
         }
         if (p < s.size() && s[p] != sep_ && s[p] != '\n' && s[p] != '\r') {
-          return absl::InvalidArgumentError(absl::StrCat(
-              PositionOf(path_, s, p), ": expected ',' or the end of the line after a quoted "
-                                       "field"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(PositionOf(path_, s, p),
+                           ": expected ',' or the end of the line after a quoted "
+                           "field"));
         }
         continue;
       }
       if (sep_ == ',' && c == '"') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            PositionOf(path_, s, p), ": a quote inside an unquoted field (quote the whole field "
-                                     "and double the quote)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(PositionOf(path_, s, p),
+                         ": a quote inside an unquoted field (quote the whole field "
+                         "and double the quote)"));
       }
       cells->back() += c;
       ++p;
@@ -497,9 +517,10 @@ class DelimitedSource : public ExampleSource {
       if (header == nullptr) {
         int n = 0;
         if (!absl::SimpleAtoi(name, &n) || n < 1) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              path_, ": without a header row the ", role, " field must be a 1-based column "
-                                                          "number; got '", name, "'"));
+          return absl::InvalidArgumentError(absl::StrCat(path_, ": without a header row the ", role,
+                                                         " field must be a 1-based column "
+                                                         "number; got '",
+                                                         name, "'"));
         }
         *col = n - 1;
         return absl::OkStatus();
@@ -510,9 +531,9 @@ class DelimitedSource : public ExampleSource {
           return absl::OkStatus();
         }
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          PositionOf(path_, s, at), ": the header has no column '", name, "' (the ", role,
-          " field); columns: ", absl::StrJoin(*header, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat(PositionOf(path_, s, at), ": the header has no column '", name, "' (the ",
+                       role, " field); columns: ", absl::StrJoin(*header, ", ")));
     };
     RF_RETURN_IF_ERROR(find(fields_.text, "text", text));
     RF_RETURN_IF_ERROR(find(fields_.label, "label", label));
@@ -527,18 +548,24 @@ class DelimitedSource : public ExampleSource {
 };
 
 bool RegisterBuiltins() {
-  RegisterExampleFormat("json", [](const std::string& path, const ExampleFields& fields)
-                                    -> absl::StatusOr<std::unique_ptr<ExampleSource>> {
-    return std::unique_ptr<ExampleSource>(new JsonSource(path, fields));
-  });
-  RegisterExampleFormat("tsv", [](const std::string& path, const ExampleFields& fields)
-                                   -> absl::StatusOr<std::unique_ptr<ExampleSource>> {
-    return std::unique_ptr<ExampleSource>(new DelimitedSource(path, fields, '\t'));
-  });
-  RegisterExampleFormat("csv", [](const std::string& path, const ExampleFields& fields)
-                                   -> absl::StatusOr<std::unique_ptr<ExampleSource>> {
-    return std::unique_ptr<ExampleSource>(new DelimitedSource(path, fields, ','));
-  });
+  RegisterExampleFormat(
+      "json",
+      [](const std::string& path,
+         const ExampleFields& fields) -> absl::StatusOr<std::unique_ptr<ExampleSource>> {
+        return std::unique_ptr<ExampleSource>(new JsonSource(path, fields));
+      });
+  RegisterExampleFormat(
+      "tsv",
+      [](const std::string& path,
+         const ExampleFields& fields) -> absl::StatusOr<std::unique_ptr<ExampleSource>> {
+        return std::unique_ptr<ExampleSource>(new DelimitedSource(path, fields, '\t'));
+      });
+  RegisterExampleFormat(
+      "csv",
+      [](const std::string& path,
+         const ExampleFields& fields) -> absl::StatusOr<std::unique_ptr<ExampleSource>> {
+        return std::unique_ptr<ExampleSource>(new DelimitedSource(path, fields, ','));
+      });
   return true;
 }
 
@@ -563,10 +590,8 @@ absl::StatusOr<std::unique_ptr<ExampleSource>> OpenExampleSource(const std::stri
   (void)kBuiltinsRegistered;
   auto it = Registry().find(format);
   if (it == Registry().end()) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown example format '", format,
-                                                   "' (known: ", absl::StrJoin(ExampleFormats(),
-                                                                               ", "),
-                                                   ")"));
+    return absl::InvalidArgumentError(absl::StrCat("unknown example format '", format, "' (known: ",
+                                                   absl::StrJoin(ExampleFormats(), ", "), ")"));
   }
   return it->second(path, fields);
 }

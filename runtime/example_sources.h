@@ -35,13 +35,13 @@ struct RawExample {
   std::vector<std::string> tokens;  // when pre_split
   bool pre_split = false;
   bool has_label = false;
-  std::string label;                // as written ("1", "pos", "0.25", "true")
-  std::vector<std::string> tags;    // one per token, or empty
+  std::string label;              // as written ("1", "pos", "0.25", "true")
+  std::vector<std::string> tags;  // one per token, or empty
   bool has_target = false;
   std::string target_text;
   std::vector<std::string> target_tokens;  // when target_pre_split
   bool target_pre_split = false;
-  int64_t line = 0, column = 0;     // where the record starts
+  int64_t line = 0, column = 0;  // where the record starts
 };
 
 // Which fields to read (names or, headerless delimited files, numbers).

@@ -176,8 +176,9 @@ absl::Status ExampleVocab::Write(const std::string& path) const {
   std::string text = "id\ttoken\tcount\n";
   for (size_t i = 0; i < tokens_.size(); ++i) {
     const bool special = specials_ && i < 2;
-    absl::StrAppend(&text, i, "\t", special ? tokens_[i] : EscapeToken(tokens_[i], TextLevel::kChar),
-                    "\t", counts_[i], "\n");
+    absl::StrAppend(&text, i, "\t",
+                    special ? tokens_[i] : EscapeToken(tokens_[i], TextLevel::kChar), "\t",
+                    counts_[i], "\n");
   }
   return WriteSmallFile(path, text);
 }
@@ -200,15 +201,15 @@ absl::StatusOr<ExampleVocab> ExampleVocab::Read(const std::string& path, bool sp
     int64_t id = -1, count = 0;
     if (f.size() != 3 || !absl::SimpleAtoi(f[0], &id) || !absl::SimpleAtoi(f[2], &count) ||
         id != v.size()) {
-      return absl::DataLossError(absl::StrCat(path, ":", line_no, ":1: expected `", v.size(),
-                                              "<TAB>token<TAB>count`"));
+      return absl::DataLossError(
+          absl::StrCat(path, ":", line_no, ":1: expected `", v.size(), "<TAB>token<TAB>count`"));
     }
     std::string token = f[1];
     if (!(specials && id < 2)) {
       auto t = UnescapeToken(f[1]);
       if (!t.ok()) {
-        return absl::DataLossError(absl::StrCat(path, ":", line_no, ":", f[0].size() + 2, ": ",
-                                                t.status().message()));
+        return absl::DataLossError(
+            absl::StrCat(path, ":", line_no, ":", f[0].size() + 2, ": ", t.status().message()));
       }
       token = *t;
       v.ids_[token] = static_cast<int32_t>(id);

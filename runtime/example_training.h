@@ -27,8 +27,8 @@
 namespace rnnflow {
 
 struct ExampleEvaluation {
-  double loss = 0;       // mean over the positions the loss counts
-  Score score;           // when the loss is a classification loss
+  double loss = 0;  // mean over the positions the loss counts
+  Score score;      // when the loss is a classification loss
   bool has_accuracy = false;
   int64_t examples = 0;
   int64_t truncated = 0;

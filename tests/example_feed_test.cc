@@ -97,8 +97,8 @@ TEST(ExampleFeedTest, PadsTruncatesAndMasksEmptySlots) {
                                                     0, 5, 0));
   EXPECT_THAT(Ints(*s.input("lengths")), ElementsAre(2, 4, 1));
   EXPECT_THAT(Ints(*s.input("label")), ElementsAre(2, 0, -1));
-  EXPECT_THAT(Ints(*s.input("tags")), ElementsAre(1, 0, -1,  //
-                                                  2, 1, -1,  //
+  EXPECT_THAT(Ints(*s.input("tags")), ElementsAre(1, 0, -1,   //
+                                                  2, 1, -1,   //
                                                   -1, 2, -1,  //
                                                   -1, 3, -1));
   EXPECT_THAT(Floats(*s.input("weight")), ElementsAre(1, 1, 0,  //

@@ -94,7 +94,8 @@ TEST(ExamplePrepareTest, JsonRoundTripWithDuplicatesSkipsAndAllSplits) {
   ASSERT_TRUE(PrepareExamples({path}, dir2, o).ok());
   for (const char* file : {"train.ex", "valid.ex", "test.ex", "vocab.tsv"}) {
     std::ifstream a(dir + "/" + file, std::ios::binary), b(dir2 + "/" + file, std::ios::binary);
-    std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+    std::string sa((std::istreambuf_iterator<char>(a)), {}),
+        sb((std::istreambuf_iterator<char>(b)), {});
     EXPECT_EQ(sa, sb) << file;
   }
 }
@@ -145,8 +146,7 @@ TEST(ExamplePrepareTest, TsvAndCsvWithStringLabelsTagsAndPreSplitJson) {
   EXPECT_THAT(TokensOf(dir, **f, 1), ElementsAre("two", "lines"));
 
   // Tagged, pre-split tokens in JSON.
-  const std::string tagged = Write(
-      "t.json", R"([{"words": ["The", "dog"], "tags": ["DT", "NN"]},
+  const std::string tagged = Write("t.json", R"([{"words": ["The", "dog"], "tags": ["DT", "NN"]},
                     {"words": ["A", "cat", "sat"], "tags": ["DT", "NN", "VBD"]}])");
   ExamplePrepareOptions t;
   t.fields.text = "words";
@@ -237,7 +237,8 @@ TEST(ExamplePrepareTest, BadDelimitedFilesAndLabelsNamePositions) {
 
   ExamplePrepareOptions chars;
   chars.rules.level = TokenLevel::kChar;
-  const std::string utf8 = Write("u.json", "[{\"text\": \"ok\", \"class\": 1},\n {\"text\": \"b\xff\", \"class\": 0}]");
+  const std::string utf8 =
+      Write("u.json", "[{\"text\": \"ok\", \"class\": 1},\n {\"text\": \"b\xff\", \"class\": 0}]");
   r = PrepareExamples({utf8}, OutDir("prep_bad"), chars);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()),
@@ -283,8 +284,9 @@ TEST(ExamplePrepareTest, CorruptExampleFilesAreRejected) {
   t = ExampleFile::Open(::testing::TempDir() + "/x_id.ex");
   ASSERT_FALSE(t.ok());
   EXPECT_THAT(std::string(t.status().message()), HasSubstr("token id 9 at position 0"));
-  Write("x_magic.ex", "not an example file at all, but long enough to hold a header........"
-                      "............................................................");
+  Write("x_magic.ex",
+        "not an example file at all, but long enough to hold a header........"
+        "............................................................");
   t = ExampleFile::Open(::testing::TempDir() + "/x_magic.ex");
   ASSERT_FALSE(t.ok());
   EXPECT_THAT(std::string(t.status().message()), HasSubstr("no RNFEXMPL magic"));

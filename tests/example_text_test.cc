@@ -19,9 +19,9 @@ std::vector<std::string> Words(const std::string& text, bool lower = false, bool
 }
 
 TEST(ExampleTextTest, WordsPunctuationApostrophesAndUtf8) {
-  EXPECT_THAT(Words("Don't stop -- it's 'great', 10/10!"),
-              ElementsAre("Don't", "stop", "-", "-", "it's", "'", "great", "'", ",", "10", "/",
-                          "10", "!"));
+  EXPECT_THAT(
+      Words("Don't stop -- it's 'great', 10/10!"),
+      ElementsAre("Don't", "stop", "-", "-", "it's", "'", "great", "'", ",", "10", "/", "10", "!"));
   EXPECT_THAT(Words("  Café\tNAÏVE\n"), ElementsAre("Café", "NAÏVE"));
   EXPECT_THAT(Words("Café NAÏVE", /*lower=*/true), ElementsAre("café", "naÏve"));
   EXPECT_TRUE(Words(" \t\r\n").empty());
@@ -31,8 +31,7 @@ TEST(ExampleTextTest, StripHtmlOnlyRemovesShortTags) {
   EXPECT_THAT(Words("Good.<br /><br />Bad", false, true), ElementsAre("Good", ".", "Bad"));
   EXPECT_THAT(Words("a < b > c", false, true), ElementsAre("a", "c"));
   EXPECT_THAT(Words("1 < 2", false, true), ElementsAre("1", "<", "2"));
-  EXPECT_THAT(Words("Good.<br />", false, false),
-              ElementsAre("Good", ".", "<", "br", "/", ">"));
+  EXPECT_THAT(Words("Good.<br />", false, false), ElementsAre("Good", ".", "<", "br", "/", ">"));
 }
 
 TEST(ExampleTextTest, CharactersCollapseWhitespaceAndRejectBadUtf8) {

@@ -143,7 +143,8 @@ TEST(ExampleTrainingTest, ClassifierLearnsWellAboveTheMajorityClass) {
 // Parameters of a trainer, bit for bit.
 std::vector<std::vector<float>> Params(Trainer& t) {
   std::vector<std::vector<float>> out;
-  for (const Tensor& p : t.session().params()) out.emplace_back(p.f32(), p.f32() + p.num_elements());
+  for (const Tensor& p : t.session().params())
+    out.emplace_back(p.f32(), p.f32() + p.num_elements());
   return out;
 }
 
@@ -241,7 +242,8 @@ TEST(ExampleTrainingTest, MissingOrMismatchedDataIsAClearError) {
   o.data_path = ::testing::TempDir() + "/no_such_examples";
   auto t = Trainer::Create(*graph, o);
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().message(), o.data_path + "/train.ex: cannot open: No such file or directory");
+  EXPECT_EQ(t.status().message(),
+            o.data_path + "/train.ex: cannot open: No such file or directory");
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ struct Model {
 double Accuracy(const Model& m, const Split& s) {
   if (s.words.empty()) return 0;
   int64_t hits = 0;
-  for (size_t i = 0; i < s.words.size(); ++i) hits += (m.Logit(s.words[i]) > 0) == (s.labels[i] == 1);
+  for (size_t i = 0; i < s.words.size(); ++i)
+    hits += (m.Logit(s.words[i]) > 0) == (s.labels[i] == 1);
   return static_cast<double>(hits) / s.words.size();
 }
 
@@ -123,9 +124,10 @@ int main(int argc, char** argv) {
       best_l2 = l2;
     }
   }
-  std::printf("bag-of-words logistic regression (l2 %g chosen on valid): valid %.4f, test %.4f "
-              "(%zu / %zu / %zu examples)\n",
-              best_l2, best_valid, best_test, splits[0].words.size(), splits[1].words.size(),
-              splits[2].words.size());
+  std::printf(
+      "bag-of-words logistic regression (l2 %g chosen on valid): valid %.4f, test %.4f "
+      "(%zu / %zu / %zu examples)\n",
+      best_l2, best_valid, best_test, splits[0].words.size(), splits[1].words.size(),
+      splits[2].words.size());
   return 0;
 }

@@ -96,8 +96,8 @@ TEST(ExampleEquivalenceTest, TwoRanksOfNEqualOneProcessOf2N) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   auto graph = Graph::Build(parsed->model, parsed->source);
   ASSERT_TRUE(graph.ok()) << graph.status();
-  const std::string data = Prepare(::testing::TempDir() + "/example_dp_rank" +
-                                   std::to_string(g_world->rank()));
+  const std::string data =
+      Prepare(::testing::TempDir() + "/example_dp_rank" + std::to_string(g_world->rank()));
   BucketedAllReducer reducer(g_world->comm(), 1024);
   const auto parallel = Train(*graph, data, 4, &reducer, g_world->rank(), 2);
   const auto single = Train(*graph, data, 8, nullptr, 0, 1);
