@@ -1,10 +1,14 @@
 // The `rnnflow` command as a user runs it: prepare, train with checkpoints,
 // eval and generate, and their errors.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -58,23 +62,71 @@ TEST_F(CliTest, PrepareTrainEvalGenerate) {
   Result r = RunCli(absl::StrCat("prepare text ", dir_, "/corpus.txt --out ", dir_, "/prepared"));
   ASSERT_EQ(r.status, 0) << r.output;
   r = RunCli(absl::StrCat("train ", dir_, "/model.pbtxt --data ", dir_, "/prepared --steps 60 ",
-                       "--log-every 20 --checkpoint-dir ", dir_, "/run"));
+                          "--log-every 20 --checkpoint-dir ", dir_, "/run"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("step     60/60"));
   r = RunCli(absl::StrCat("eval ", dir_, "/model.pbtxt --checkpoint ", dir_, "/run --data ", dir_,
-                       "/prepared --split test"));
+                          "/prepared --split test"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("split 'test' at step 60"));
   r = RunCli(absl::StrCat("generate ", dir_, "/model.pbtxt --checkpoint ", dir_,
-                       "/run --prime \"the \" --length 30 --temperature 0.5 --top-k 5"));
+                          "/run --prime \"the \" --length 30 --temperature 0.5 --top-k 5"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output.substr(0, 4), "the ");
   EXPECT_EQ(r.output.size(), 4u + 30u + 1u);
 }
 
+// `predict` on a forecasting model: one row per line in original units, the
+// forecast of the next row out; fed the series from its start it gives the
+// same numbers as `eval --forecasts` (which warms up from the start too).
+TEST_F(CliTest, PredictForecastsTheNextRowLikeEval) {
+  std::string csv = "t,v\n";
+  std::vector<std::string> rows;
+  for (int i = 0; i < 300; ++i) {
+    rows.push_back(absl::StrFormat("%.4f", 50 + 20 * std::sin(i * 0.3) + 3 * std::cos(i * 1.7)));
+    csv += absl::StrCat(i, ",", rows.back(), "\n");
+  }
+  std::ofstream(dir_ + "/series.csv") << csv;
+  const std::string model = std::string(RNNFLOW_SOURCE_DIR) + "/examples/forecast/model.pbtxt";
+  Result r = RunCli(
+      absl::StrCat("prepare series ", dir_, "/series.csv --column v --out ", dir_, "/series"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = RunCli(absl::StrCat("train ", model, " --data ", dir_,
+                          "/series --steps 40 --truncation-steps 8",
+                          " --streams-per-worker 4 --checkpoint-dir ", dir_, "/run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = RunCli(absl::StrCat("eval ", model, " --checkpoint ", dir_, "/run --data ", dir_,
+                          "/series --split test --forecasts ", dir_, "/forecasts.csv"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream forecasts(dir_ + "/forecasts.csv");
+  std::string header, first;
+  std::getline(forecasts, header);
+  std::getline(forecasts, first);  // row,v_actual,v_forecast,v_persistence
+  const std::vector<std::string> cells = absl::StrSplit(first, ',');
+  ASSERT_EQ(cells.size(), 4u) << first;
+  const int row = std::stoi(cells[0]);
+  ASSERT_GT(row, 0);
+  std::string lines;
+  for (int i = 0; i < row; ++i) lines += rows[i] + "\n";
+  std::ofstream(dir_ + "/history.csv") << lines;
+  r = RunCli(absl::StrCat("predict ", model, " --checkpoint ", dir_, "/run --data ", dir_,
+                          "/series --input ", dir_, "/history.csv"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::vector<std::string> out = absl::StrSplit(absl::StripSuffix(r.output, "\n"), '\n');
+  ASSERT_EQ(out.size(), static_cast<size_t>(row));
+  // The last line forecasts `row` from row - 1.
+  EXPECT_NEAR(std::stod(out.back()), std::stod(cells[2]), 1e-3 * std::fabs(std::stod(cells[2])));
+
+  std::ofstream(dir_ + "/bad.csv") << "51.2\n50.x\n";
+  r = RunCli(absl::StrCat("predict ", model, " --checkpoint ", dir_, "/run --data ", dir_,
+                          "/series --input ", dir_, "/bad.csv"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.output, HasSubstr(dir_ + "/bad.csv:2:1: expected 1 comma-separated numbers (v"));
+}
+
 TEST_F(CliTest, ErrorsAreReportedNotCrashes) {
   Result r = RunCli(absl::StrCat("eval ", dir_, "/model.pbtxt --checkpoint ", dir_,
-                              "/nothing --data ", dir_, "/corpus.txt"));
+                                 "/nothing --data ", dir_, "/corpus.txt"));
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.output, HasSubstr("rnnflow eval: "));
   r = RunCli("generate");

@@ -4,12 +4,17 @@
 #include <fstream>
 #include <iostream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "runtime/csv.h"
 #include "runtime/example_feed.h"
 #include "runtime/example_prepare.h"
 #include "runtime/example_text.h"
+#include "runtime/series_forecast.h"
 #include "runtime/session.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -86,6 +91,61 @@ std::string Describe(const ExampleFeeder& feeder, const Tensor& logits, int64_t 
   return absl::StrJoin(values, "\t");
 }
 
+bool IsSeriesModel(const Graph& graph) {
+  for (const InputDef& in : graph.model().input()) {
+    if (in.feed() == SERIES) return true;
+  }
+  return false;
+}
+
+// Forecasting: every input line is one row of the series in original units
+// (the prepared columns, comma-separated); the output line is the model's
+// forecast of the NEXT row, in original units. The state is carried from
+// line to line, so feed the history first (e.g. the CSV's own rows).
+int PredictSeries(const Graph& graph, const CheckpointData& ckpt, const std::string& dir,
+                  std::istream& in, const std::string& source) {
+  auto stats = ReadSeriesStats(dir);
+  if (!stats.ok()) return Fail("predict", stats.status());
+  const int64_t F = static_cast<int64_t>(stats->size());
+  auto forecaster = SeriesModelForecaster::Create(graph, F);
+  if (!forecaster.ok()) return Fail("predict", forecaster.status());
+  if (auto st = RestoreParams(graph, ckpt, (*forecaster)->params()); !st.ok()) {
+    return Fail("predict", st);
+  }
+  std::vector<std::string> names;
+  for (const SeriesColumnStats& c : *stats) names.push_back(c.name);
+  std::vector<float> row(F), next(F);
+  std::string text;
+  int64_t line_no = 0;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    const std::vector<absl::string_view> cells = absl::StrSplit(text, ',');
+    int64_t column = 1;  // 1-based byte column of the cell being read
+    for (int64_t c = 0; c < F; ++c) {
+      double v = 0;
+      if (static_cast<int64_t>(cells.size()) != F ||
+          !absl::SimpleAtod(absl::StripAsciiWhitespace(cells[c]), &v) || !std::isfinite(v)) {
+        return Fail("predict", absl::InvalidArgumentError(absl::StrCat(
+                                   source, ":", line_no, ":", column, ": expected ", F,
+                                   " comma-separated numbers (", absl::StrJoin(names, ","),
+                                   ", original units); got '", text, "'")));
+      }
+      column += static_cast<int64_t>(cells[c].size()) + 1;
+      row[c] = static_cast<float>((v - (*stats)[c].mean) / (*stats)[c].std);
+    }
+    if (auto st = (*forecaster)->Forecast(row, absl::MakeSpan(next)); !st.ok()) {
+      return Fail("predict", st);
+    }
+    std::vector<std::string> out;
+    for (int64_t c = 0; c < F; ++c) {
+      out.push_back(absl::StrFormat("%.6g", next[c] * (*stats)[c].std + (*stats)[c].mean));
+    }
+    std::cout << absl::StrJoin(out, ",") << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunPredict(const std::vector<std::string>& args) {
@@ -99,15 +159,18 @@ int RunPredict(const std::vector<std::string>& args) {
       {"N", "BATCH", "lines per batch (default: training.streams_per_worker)"},
       {"echo", "", "append the input text to every output line"},
   };
-  const std::string usage =
-      Usage("predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
-            "Reads one text per line, tokenises it with DIR/rules.tsv and DIR/vocab.tsv (unknown\n"
-            "tokens -> <unk>) and prints one line per input:\n"
-            "  classification  CLASS<TAB>PROBABILITY (of that class; sigmoid or softmax)\n"
-            "  tagging         token/TAG token/TAG ...\n"
-            "  regression      the predicted value(s)\n"
-            "An empty line gives an empty output line.",
-            specs);
+  const std::string usage = Usage(
+      "predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
+      "Reads one text per line, tokenises it with DIR/rules.tsv and DIR/vocab.tsv (unknown\n"
+      "tokens -> <unk>) and prints one line per input:\n"
+      "  classification  CLASS<TAB>PROBABILITY (of that class; sigmoid or softmax)\n"
+      "  tagging         token/TAG token/TAG ...\n"
+      "  regression      the predicted value(s)\n"
+      "A forecasting model (fed SERIES; DIR from `rnnflow prepare series`) reads one row per\n"
+      "line instead (the prepared columns, comma-separated, original units) and prints its\n"
+      "forecast of the next row; the state is carried from line to line.\n"
+      "An empty line gives an empty output line.",
+      specs);
   ParsedFlags flags;
   if (auto exit =
           ParseCommandLine("predict", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
@@ -116,10 +179,20 @@ int RunPredict(const std::vector<std::string>& args) {
   auto model = LoadGraph(flags.positional[0]);
   if (!model.ok()) return Fail("predict", model.status());
   const Graph& g = (*model)->graph;
+  if (IsSeriesModel(g)) {
+    auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
+    if (!ckpt.ok()) return Fail("predict", ckpt.status());
+    const std::string input = flags.Get("input");
+    if (input.empty()) return PredictSeries(g, *ckpt, flags.Get("data"), std::cin, "<stdin>");
+    std::ifstream file(input);
+    if (!file) return Fail("predict", absl::NotFoundError(absl::StrCat(input, ": cannot open")));
+    return PredictSeries(g, *ckpt, flags.Get("data"), file, input);
+  }
   if (!IsExampleModel(g)) {
-    return Fail("predict", absl::InvalidArgumentError(
-                               "the model has no EXAMPLE_* inputs; `rnnflow predict` runs "
-                               "example models (use `rnnflow generate` for language models)"));
+    return Fail("predict",
+                absl::InvalidArgumentError(
+                    "the model has no EXAMPLE_* or SERIES inputs; `rnnflow predict` runs example "
+                    "and forecasting models (use `rnnflow generate` for language models)"));
   }
   for (int id : g.graph_inputs()) {
     if (g.model().input(g.tensor(id).index).feed() == EXAMPLE_TARGET_INPUTS) {
