@@ -1,11 +1,15 @@
 // examples/seq2seq: the grapheme-to-phoneme model of model.pbtxt, trained
-// briefly on the words of at most 7 letters of a 999-entry slice of CMUdict
-// (tests/testdata/cmudict_slice.txt; T = 12), learns:
+// briefly on a generated pronouncing dictionary in CMUdict's format (words
+// of at most 7 letters, T = 12; the real data is fetched, never committed),
+// learns:
 // greedy and beam decoding of its training words get well below the
 // phoneme error rate of the trivial empty output (100%), and held-out words
 // below it too.
+#include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "graph/graph.h"
@@ -23,18 +27,50 @@ namespace {
 const std::string kRoot = RNNFLOW_SOURCE_DIR;
 constexpr int64_t kT = 12;
 
-// The slice's entries whose word has at most 7 characters.
-std::string ShortWords() {
-  std::ifstream in(kRoot + "/tests/testdata/cmudict_slice.txt");
-  const std::string path = ::testing::TempDir() + "/cmudict_short.txt";
+// A generated pronouncing dictionary in CMUdict's format: words of at most
+// 7 letters built from syllables (onset + vowel), an optional final
+// consonant and a silent final 'e', with fixed spelling-to-sound rules
+// (digraphs th/sh/ch and ee/oo are one phoneme each; the final 'e' is
+// silent), so pronunciations are shorter than spellings and held-out words
+// follow the same rules. Deterministic.
+std::string GeneratedDictionary() {
+  struct Unit {
+    const char* spelling;
+    const char* phoneme;
+  };
+  static const Unit kOnsets[] = {{"b", "B"},   {"d", "D"},  {"f", "F"}, {"g", "G"}, {"k", "K"},
+                                 {"l", "L"},   {"m", "M"},  {"n", "N"}, {"p", "P"}, {"r", "R"},
+                                 {"s", "S"},   {"t", "T"},  {"v", "V"}, {"z", "Z"}, {"th", "TH"},
+                                 {"sh", "SH"}, {"ch", "CH"}};
+  static const Unit kVowels[] = {{"a", "AE"}, {"e", "EH"},  {"i", "IH"}, {"o", "AA"},
+                                 {"u", "AH"}, {"ee", "IY"}, {"oo", "UW"}};
+  const std::string path = ::testing::TempDir() + "/generated_dict.txt";
   std::ofstream out(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t space = line.find(' ');
-    if (line.rfind(";;;", 0) == 0 || space == std::string::npos) continue;
-    std::string word = line.substr(0, space);
-    if (word.find('(') != std::string::npos) word = word.substr(0, word.find('('));
-    if (word.size() <= 7) out << line << "\n";
+  uint64_t state = 17;
+  auto next = [&state](uint64_t n) {  // SplitMix64
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (z ^ (z >> 31)) % n;
+  };
+  for (int i = 0; i < 900; ++i) {
+    std::string word, phonemes;
+    const int syllables = 1 + static_cast<int>(next(3));
+    for (int k = 0; k < syllables; ++k) {
+      const Unit& c = kOnsets[next(std::size(kOnsets))];
+      const Unit& v = kVowels[next(std::size(kVowels))];
+      word += std::string(c.spelling) + v.spelling;
+      phonemes += std::string(phonemes.empty() ? "" : " ") + c.phoneme + " " + v.phoneme;
+    }
+    if (next(2) == 0) {                   // a final consonant, sometimes with a silent 'e'
+      const Unit& c = kOnsets[next(14)];  // single letters only
+      word += c.spelling;
+      phonemes += std::string(" ") + c.phoneme;
+      if (next(2) == 0) word += "e";
+    }
+    if (word.size() > 7) continue;
+    for (char& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    out << word << "  " << phonemes << "\n";
   }
   return path;
 }
@@ -73,7 +109,7 @@ TEST(Seq2SeqExampleTest, LearnsPronunciationsOfASlice) {
   p.test_fraction = 0.1;
   const std::string data = ::testing::TempDir() + "/g2p_slice";
   std::filesystem::remove_all(data);
-  auto report = PrepareExamples({ShortWords()}, data, p);
+  auto report = PrepareExamples({GeneratedDictionary()}, data, p);
   ASSERT_TRUE(report.ok()) << report.status();
 
   auto file = LoadModelFile(kRoot + "/examples/seq2seq/model.pbtxt");
