@@ -19,14 +19,6 @@ std::map<std::string, ExampleSourceFactory>& Registry() {
   return *registry;
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void NoteSkipped(ExampleSourceStats* stats, const std::string& where, bool no_label) {
   if (no_label) {
     ++stats->skipped_no_label;
@@ -572,6 +564,14 @@ bool RegisterBuiltins() {
 const bool kBuiltinsRegistered = RegisterBuiltins();
 
 }  // namespace
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 void RegisterExampleFormat(const std::string& name, ExampleSourceFactory factory) {
   Registry()[name] = std::move(factory);

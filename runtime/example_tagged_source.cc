@@ -8,9 +8,7 @@
 // Brown annotators appended to a tag ("-tl" in a title, "-hl" in a headline,
 // "-nc" cited, in any order) are dropped, so `nn-tl` is `nn`; every other
 // part (`np$`, `ppss+md`, `fw-nn`, `dod*`) is kept.
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -41,11 +39,7 @@ class TaggedSource : public ExampleSource {
   explicit TaggedSource(std::string path) : path_(std::move(path)) {}
 
   absl::Status ForEach(const ExampleSink& sink, ExampleSourceStats* stats) override {
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat(path_, ": cannot open"));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string s = buffer.str();
+    RF_ASSIGN_OR_RETURN(const std::string s, ReadWholeFile(path_));
     size_t line_start = 0;
     int64_t line = 1;
     while (line_start < s.size()) {
