@@ -713,7 +713,7 @@ class GraphBuilderImpl {
     for (const auto& [field, value] :
          {std::make_pair("truncation_steps", tr.truncation_steps()),
           std::make_pair("streams_per_worker", tr.streams_per_worker()),
-          std::make_pair("steps", tr.steps())}) {
+          std::make_pair("steps", tr.steps()), std::make_pair("window", tr.window())}) {
       if (value < 0) {
         return Error(loc, absl::StrCat("training: ", field, " must be >= 0 (0 means the "
                                        "default); got ", value));

@@ -33,25 +33,33 @@ absl::StatusOr<int> SeriesSplitIndex(const std::string& split) {
 }
 
 absl::StatusOr<ForecastReport> EvaluateSeriesForecasts(const SeriesFile& file, int split,
-                                                       const SeriesForecaster& forecaster,
+                                                       SeriesPredictor& predictor,
                                                        const ForecastOptions& options) {
   if (split < 0 || split > 2) return absl::InvalidArgumentError("split must be 0, 1 or 2");
   if (options.season < 0) return absl::InvalidArgumentError("the season must be >= 0 rows");
+  if (options.horizon < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the horizon must be >= 1 rows; got ", options.horizon));
+  }
   const int64_t f = file.columns();
+  const int64_t H = options.horizon, K = options.season;
+  const int64_t history = std::max<int64_t>(1, predictor.history());
   const int64_t begin = file.split_begin(split);
   const int64_t end = begin + file.split_rows(split);
   ForecastReport report;
-  report.season = options.season;
-  report.first_row = std::max<int64_t>({begin, 1, options.season});
+  report.season = K;
+  report.first_row = std::max<int64_t>({begin, 1, K, history});
   report.end_row = end;
   if (report.first_row >= end) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the split of rows [", begin, ", ", end, ") has no row to forecast",
-        options.season > 0 ? absl::StrCat(" with a season of ", options.season, " rows") : ""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the split of rows [", begin, ", ", end, ") has no row to forecast",
+                     K > 0 ? absl::StrCat(" with a season of ", K, " rows") : "",
+                     history > 1 ? absl::StrCat(" from windows of ", history, " rows") : ""));
   }
-  const int64_t start = options.warmup_rows < 0
-                            ? 0
-                            : std::max<int64_t>(0, report.first_row - 1 - options.warmup_rows);
+  int64_t start = options.warmup_rows < 0
+                      ? 0
+                      : std::max<int64_t>(0, report.first_row - 1 - options.warmup_rows);
+  start = std::min(start, report.first_row - history);  // a whole window before the first
 
   std::vector<std::string> names = options.column_names;
   for (int64_t c = static_cast<int64_t>(names.size()); c < f; ++c) {
@@ -64,42 +72,53 @@ absl::StatusOr<ForecastReport> EvaluateSeriesForecasts(const SeriesFile& file, i
       return absl::InvalidArgumentError(
           absl::StrCat(options.forecasts_path, ": cannot open for writing"));
     }
-    csv << "row";
+    csv << (H > 1 ? "origin,h,row" : "row");
     for (int64_t c = 0; c < f; ++c) {
       csv << "," << names[c] << "_actual," << names[c] << "_forecast," << names[c]
           << "_persistence";
-      if (options.season > 0) csv << "," << names[c] << "_seasonal";
+      if (K > 0) csv << "," << names[c] << "_seasonal";
     }
     csv << "\n";
   }
 
-  std::vector<ErrorSums> model(f), persistence(f), seasonal(f);
-  std::vector<float> next(f);
-  for (int64_t r = start; r + 1 < end; ++r) {
-    const absl::Span<const float> row(file.data() + r * f, f);
-    std::fill(next.begin(), next.end(), 0.f);
-    RF_RETURN_IF_ERROR(forecaster(row, absl::MakeSpan(next)));
-    const int64_t target = r + 1;
-    if (target < report.first_row) continue;
-    ++report.positions;
-    if (csv.is_open()) csv << target;
-    for (int64_t c = 0; c < f; ++c) {
-      const double actual = file.Denormalize(c, file.at(target, c));
-      const double forecast = file.Denormalize(c, next[c]);
-      const double last = file.Denormalize(c, file.at(r, c));
-      model[c].Add(forecast - actual);
-      persistence[c].Add(last - actual);
-      double season_ago = 0;
-      if (options.season > 0) {
-        season_ago = file.Denormalize(c, file.at(target - options.season, c));
-        seasonal[c].Add(season_ago - actual);
-      }
+  // Error sums per horizon and column: [h * f + c].
+  std::vector<ErrorSums> model(H * f), persistence(H * f), seasonal(H * f);
+  std::vector<int64_t> counts(H, 0);
+  std::vector<float> ahead(H * f);
+  for (int64_t o = start; o + 1 < end; ++o) {
+    RF_RETURN_IF_ERROR(predictor.Observe(absl::Span<const float>(file.data() + o * f, f)));
+    if (o + 1 < report.first_row) continue;
+    const int64_t steps = std::min(H, end - 1 - o);
+    std::fill(ahead.begin(), ahead.end(), 0.f);
+    RF_RETURN_IF_ERROR(predictor.ForecastAhead(steps, absl::MakeSpan(ahead.data(), steps * f)));
+    for (int64_t h = 1; h <= steps; ++h) {
+      const int64_t target = o + h;
+      // One or more whole seasons back, never past the origin.
+      const int64_t season_row = K > 0 ? target - K * ((h + K - 1) / K) : -1;
+      ++counts[h - 1];
       if (csv.is_open()) {
-        csv << absl::StrFormat(",%.9g,%.9g,%.9g", actual, forecast, last);
-        if (options.season > 0) csv << absl::StrFormat(",%.9g", season_ago);
+        if (H > 1) csv << o << "," << h << ",";
+        csv << target;
       }
+      for (int64_t c = 0; c < f; ++c) {
+        const double actual = file.Denormalize(c, file.at(target, c));
+        const double forecast = file.Denormalize(c, ahead[(h - 1) * f + c]);
+        const double last = file.Denormalize(c, file.at(o, c));
+        const int64_t k = (h - 1) * f + c;
+        model[k].Add(forecast - actual);
+        persistence[k].Add(last - actual);
+        double season_ago = 0;
+        if (K > 0) {
+          season_ago = file.Denormalize(c, file.at(season_row, c));
+          seasonal[k].Add(season_ago - actual);
+        }
+        if (csv.is_open()) {
+          csv << absl::StrFormat(",%.9g,%.9g,%.9g", actual, forecast, last);
+          if (K > 0) csv << absl::StrFormat(",%.9g", season_ago);
+        }
+      }
+      if (csv.is_open()) csv << "\n";
     }
-    if (csv.is_open()) csv << "\n";
   }
   if (csv.is_open()) {
     csv.close();
@@ -107,82 +126,34 @@ absl::StatusOr<ForecastReport> EvaluateSeriesForecasts(const SeriesFile& file, i
       return absl::DataLossError(absl::StrCat(options.forecasts_path, ": write failed"));
     }
   }
-  const int64_t n = report.positions;
-  for (int64_t c = 0; c < f; ++c) {
-    ForecastColumnMetrics m;
-    m.name = names[c];
-    m.rmse = model[c].Rmse(n);
-    m.mae = model[c].Mae(n);
-    m.persistence_rmse = persistence[c].Rmse(n);
-    m.persistence_mae = persistence[c].Mae(n);
-    m.seasonal_rmse = seasonal[c].Rmse(n);
-    m.seasonal_mae = seasonal[c].Mae(n);
-    report.columns.push_back(m);
+  for (int64_t h = 1; h <= H; ++h) {
+    ForecastHorizonMetrics hm;
+    hm.horizon = h;
+    const int64_t n = hm.positions = counts[h - 1];
+    for (int64_t c = 0; c < f; ++c) {
+      const int64_t k = (h - 1) * f + c;
+      ForecastColumnMetrics m;
+      m.name = names[c];
+      m.rmse = model[k].Rmse(n);
+      m.mae = model[k].Mae(n);
+      m.persistence_rmse = persistence[k].Rmse(n);
+      m.persistence_mae = persistence[k].Mae(n);
+      m.seasonal_rmse = seasonal[k].Rmse(n);
+      m.seasonal_mae = seasonal[k].Mae(n);
+      hm.columns.push_back(m);
+    }
+    report.horizons.push_back(std::move(hm));
   }
+  report.positions = report.horizons[0].positions;
+  report.columns = report.horizons[0].columns;
   return report;
 }
 
-absl::StatusOr<std::unique_ptr<SeriesModelForecaster>> SeriesModelForecaster::Create(
-    const Graph& graph, int64_t features) {
-  std::unique_ptr<SeriesModelForecaster> f(new SeriesModelForecaster());
-  f->features_ = features;
-  for (int id : graph.graph_inputs()) {
-    const Feed feed = graph.model().input(graph.tensor(id).index).feed();
-    if (feed == SERIES) f->input_ = id;
-    if (feed == NEXT_SERIES) f->target_ = id;
-  }
-  if (f->input_ < 0) {
-    return absl::InvalidArgumentError(
-        "forecasting a series needs a model with a graph input fed `SERIES`");
-  }
-  if (graph.model().output_size() > 0) {
-    f->output_ = graph.FindTensor(graph.model().output(0));
-  } else if (graph.loss() >= 0) {
-    for (const NodeInfo& node : graph.nodes()) {
-      if (std::find(node.outputs.begin(), node.outputs.end(), graph.loss()) !=
-              node.outputs.end() &&
-          !node.inputs.empty()) {
-        f->output_ = node.inputs[0];
-      }
-    }
-  }
-  if (f->output_ < 0) {
-    return absl::InvalidArgumentError(
-        "the model names no output (and its loss has no prediction input) to forecast with");
-  }
-  SessionOptions so;
-  so.bindings = {{"T", 1}, {"N", 1}};
-  so.training = false;
-  RF_ASSIGN_OR_RETURN(f->session_, Session::Create(graph, so));
-  for (int id : {f->input_, f->target_, f->output_}) {
-    if (id < 0) continue;
-    const Tensor t = f->session_->value(id);
-    if (t.num_elements() != features) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tensor '", graph.tensor(id).name, "' holds ", t.num_elements(),
-          " values per step; the series has ", features, " column", features == 1 ? "" : "s"));
-    }
-  }
-  return f;
-}
-
-absl::Status SeriesModelForecaster::Forecast(absl::Span<const float> row,
-                                             absl::Span<float> next) {
-  if (static_cast<int64_t>(row.size()) != features_ ||
-      static_cast<int64_t>(next.size()) != features_) {
-    return absl::InvalidArgumentError("the row does not have the model's number of columns");
-  }
-  Tensor in = session_->value(input_);
-  std::copy(row.begin(), row.end(), in.f32());
-  if (target_ >= 0) {
-    Tensor t = session_->value(target_);
-    std::fill(t.f32(), t.f32() + t.num_elements(), 0.f);
-  }
-  RF_RETURN_IF_ERROR(session_->Forward());
-  const Tensor out = session_->value(output_);
-  std::copy(out.f32(), out.f32() + features_, next.begin());
-  session_->CarryStates();
-  return absl::OkStatus();
+absl::StatusOr<ForecastReport> EvaluateSeriesForecasts(const SeriesFile& file, int split,
+                                                       const SeriesForecaster& forecaster,
+                                                       const ForecastOptions& options) {
+  OneStepPredictor predictor(forecaster, file.columns());
+  return EvaluateSeriesForecasts(file, split, predictor, options);
 }
 
 }  // namespace rnnflow

@@ -106,6 +106,16 @@ absl::Status Trainer::Init() {
     }
     N_ = columns / ranks();
   }
+  window_ = options_.window >= 0 ? options_.window : tr.window();
+  if (window_ > 0) {
+    // Windowed series training: one window of W rows is one T-step example.
+    if (options_.truncation_steps > 0 && options_.truncation_steps != window_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "windowed training runs T = W steps: --truncation-steps ", options_.truncation_steps,
+          " conflicts with a window of ", window_, " rows (omit one of them)"));
+    }
+    T_ = window_;
+  }
   total_steps_ = options_.steps >= 0 ? options_.steps : (tr.steps() > 0 ? tr.steps() : 100);
   seed_ = options_.seed >= 0 ? static_cast<uint64_t>(options_.seed) : (tr.seed() ? tr.seed() : 1);
   if (options_.threads > 0) omp_set_num_threads(options_.threads);
@@ -126,6 +136,16 @@ absl::Status Trainer::Init() {
           "graph input '", t.name, "' is fed document resets and must be FLOAT32 [T, N] in a "
           "model trained on text; got ", DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
     }
+  }
+  if (window_ > 0 && series_input_ < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a window of ", window_,
+                     " rows (training.window or --window) applies to models fed "
+                     "SERIES only"));
+  }
+  if (options_.window < -1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--window must be >= 1 rows (0: stateful); got ", options_.window));
   }
   if (examples) {
     if (tokens_input_ >= 0 || targets_input_ >= 0 || series_input_ >= 0 ||
@@ -220,12 +240,33 @@ absl::Status Trainer::InitSeries(int ranks) {
     RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
     return streams;
   };
-  RF_ASSIGN_OR_RETURN(series_train_, open_split("train"));
-  if (options_.validate) {
-    auto valid = open_split("valid");
-    if (valid.ok()) series_valid_ = *std::move(valid);
+  int64_t features = 0;
+  if (window_ > 0) {
+    SeriesWindowOptions wo;
+    wo.window = window_;
+    wo.batch = N_;
+    wo.ranks = ranks;
+    wo.rank = options_.world_rank;
+    wo.seed = seed_;
+    RF_ASSIGN_OR_RETURN(windows_train_, SeriesWindows::Open(dir, "train", wo));
+    wo.shuffle = false;
+    if (options_.validate) {
+      // Validation scores whole global batches only; a valid split with
+      // fewer windows than one global batch is not validated.
+      auto valid = SeriesWindows::Open(dir, "valid", wo);
+      if (valid.ok() && (*valid)->num_windows() >= (*valid)->global_batch()) {
+        windows_valid_ = *std::move(valid);
+      }
+    }
+    features = windows_train_->features();
+  } else {
+    RF_ASSIGN_OR_RETURN(series_train_, open_split("train"));
+    if (options_.validate) {
+      auto valid = open_split("valid");
+      if (valid.ok()) series_valid_ = *std::move(valid);
+    }
+    features = series_train_->features();
   }
-  const int64_t features = series_train_->features();
   for (int id : {series_input_, next_series_input_}) {
     const TensorInfo& t = graph_.tensor(id);
     if (t.dtype != FLOAT32 || t.shape.size() != 3 ||
@@ -242,11 +283,13 @@ absl::Status Trainer::InitSeries(int ranks) {
 
 int64_t Trainer::train_stream_length() const {
   if (examples_) return examples_->train_examples();
+  if (windows_train_) return windows_train_->num_windows();
   return series() ? series_train_->stream_length() : train_->stream_length();
 }
 
 int64_t Trainer::train_position() const {
   if (examples_) return examples_->position();
+  if (windows_train_) return windows_train_->position();
   return series() ? series_train_->position() : train_->position();
 }
 
@@ -338,7 +381,7 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
                      " or any ranks x streams = ", c.num_streams, ")"));
   }
   if (c.stream_length != train_stream_length() || c.stream_position < 0 ||
-      (!examples_ && c.stream_position > c.stream_length)) {
+      (!examples_ && !windows_train_ && c.stream_position > c.stream_length)) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": written for streams of ", c.stream_length, " tokens (position ",
         c.stream_position, "); this corpus split gives ", train_stream_length(),
@@ -387,6 +430,8 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   optimizer_->set_step(c.optimizer_step);
   if (examples_) {
     examples_->set_position(c.stream_position);
+  } else if (windows_train_) {
+    windows_train_->set_position(c.stream_position);
   } else if (series()) {
     series_train_->set_position(c.stream_position);
   } else {
@@ -477,6 +522,12 @@ absl::StatusOr<StepResult> Trainer::Step() {
   bool new_epoch = false;
   if (examples_) {
     examples_->FeedNext(*session_);  // zeroes the states: every batch starts afresh
+  } else if (windows_train_) {
+    Tensor inputs = session_->value(series_input_);
+    Tensor targets = session_->value(next_series_input_);
+    windows_train_->Next(absl::MakeSpan(inputs.f32(), inputs.num_elements()),
+                         absl::MakeSpan(targets.f32(), targets.num_elements()));
+    new_epoch = true;  // every window starts from a zero state
   } else {
     RF_RETURN_IF_ERROR(series() ? Feed(*series_train_, &new_epoch) : Feed(*train_, &new_epoch));
   }
@@ -528,6 +579,7 @@ absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
     RF_ASSIGN_OR_RETURN(ExampleEvaluation ev, examples_->Validate(*session_, chunks));
     return static_cast<float>(ev.loss);
   }
+  if (windows_train_) return ValidateWindows(chunks);
   // Keep the training streams' states; validation runs its own streams.
   std::vector<std::vector<float>> saved;
   for (const Tensor& t : session_->carried_states()) {
@@ -548,6 +600,38 @@ absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
     RF_RETURN_IF_ERROR(session_->Forward());
     sum += session_->loss();
     session_->CarryStates();
+  }
+  for (size_t k = 0; k < saved.size(); ++k) {
+    std::copy(saved[k].begin(), saved[k].end(), session_->carried_states()[k].f32());
+  }
+  double mean = sum / std::max<int64_t>(n, 1);
+  if (options_.workers != nullptr) {
+    RF_RETURN_IF_ERROR(
+        options_.workers->AllReduce(absl::MakeSpan(&mean, 1), WorkerGroup::Op::kSum));
+    mean /= options_.workers->size();
+  }
+  return static_cast<float>(mean);
+}
+
+// Windowed series: the valid split's windows in order, `batches` global
+// batches at most (whole ones only), each window from a zero state.
+absl::StatusOr<float> Trainer::ValidateWindows(int64_t batches) {
+  std::vector<std::vector<float>> saved;
+  for (const Tensor& t : session_->carried_states()) {
+    saved.emplace_back(t.f32(), t.f32() + t.num_elements());
+  }
+  const int64_t n =
+      std::min(batches, windows_valid_->num_windows() / windows_valid_->global_batch());
+  windows_valid_->set_position(0);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Tensor inputs = session_->value(series_input_);
+    Tensor targets = session_->value(next_series_input_);
+    windows_valid_->Next(absl::MakeSpan(inputs.f32(), inputs.num_elements()),
+                         absl::MakeSpan(targets.f32(), targets.num_elements()));
+    session_->ResetStates();
+    RF_RETURN_IF_ERROR(session_->Forward());
+    sum += session_->loss();
   }
   for (size_t k = 0; k < saved.size(); ++k) {
     std::copy(saved[k].begin(), saved[k].end(), session_->carried_states()[k].f32());
@@ -610,6 +694,13 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
         graph_.model().name(), graph_.NumParameters(), N_, std::max(1, options_.world_size),
         options_.world_size > 1 ? "s" : "", T_, total_steps_, omp_get_max_threads(),
         examples_->Describe());
+  } else if (log && windows_train_) {
+    *log << absl::StrFormat(
+        "training %s: %d parameters, N=%d windows of W=%d rows x %d worker%s per update (each "
+        "from a zero state; %d windows per epoch, shuffled), %d steps, %d threads\n",
+        graph_.model().name(), graph_.NumParameters(), N_, T_, std::max(1, options_.world_size),
+        options_.world_size > 1 ? "s" : "", windows_train_->num_windows(), total_steps_,
+        omp_get_max_threads());
   } else if (log) {
     *log << absl::StrFormat(
         "training %s: %d parameters, T=%d steps x N=%d streams x %d worker%s = %d %s per "

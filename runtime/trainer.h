@@ -22,6 +22,7 @@
 #include "runtime/example_training.h"
 #include "runtime/gradient_reducer.h"
 #include "runtime/series_reader.h"
+#include "runtime/series_windows.h"
 #include "runtime/session.h"
 #include "runtime/token_streams.h"
 #include "runtime/worker_group.h"
@@ -46,6 +47,9 @@ struct TrainerOptions {
   int64_t valid_every = 0;      // 0: validate only at the end
   int64_t valid_chunks = 20;    // chunks per validation pass (example models: the whole split)
   int64_t bucket_window = 0;    // example models: batches per length-sorting window (0: off)
+  // Series models: W > 0 trains on windows of W rows from a zero state
+  // (runtime/series_windows.h; T = W), 0 stateful TBPTT; -1: training.window.
+  int64_t window = -1;
   std::string metrics_path;     // JSON lines, appended
   std::ostream* log = nullptr;  // progress lines
   bool tty = false;             // `log` is a terminal: redraw one progress line
@@ -140,7 +144,8 @@ class Trainer {
   absl::Status InitSeries(int ranks);
   bool series() const { return series_input_ >= 0; }
   bool has_valid() const {
-    return valid_ != nullptr || series_valid_ != nullptr || (examples_ && examples_->has_valid());
+    return valid_ != nullptr || series_valid_ != nullptr || windows_valid_ != nullptr ||
+           (examples_ && examples_->has_valid());
   }
   absl::StatusOr<float> ValidateExamples(std::ofstream& metrics);
   int64_t train_stream_length() const;
@@ -164,6 +169,10 @@ class Trainer {
   absl::Status OpenDocuments(const char* split, std::optional<DocumentStarts>* docs);
   // Time series (feed: SERIES / NEXT_SERIES) instead of tokens.
   std::unique_ptr<SeriesStreams> series_train_, series_valid_;
+  // Windowed series training (window_ = W > 0) instead of streams.
+  int64_t window_ = 0;
+  std::unique_ptr<SeriesWindows> windows_train_, windows_valid_;
+  absl::StatusOr<float> ValidateWindows(int64_t batches);
   // Labelled examples (feed: EXAMPLE_*) instead of streams.
   std::unique_ptr<ExampleTraining> examples_;
   int series_input_ = -1, next_series_input_ = -1;

@@ -228,5 +228,120 @@ TEST(ForecastTest, MismatchedColumnsAreAnError) {
       << trainer.status();
 }
 
+// Forecasts normalised 0 (the train mean) at every horizon.
+class ZeroPredictor : public SeriesPredictor {
+ public:
+  explicit ZeroPredictor(int64_t history) : history_(history) {}
+  int64_t history() const override { return history_; }
+  absl::Status Observe(absl::Span<const float>) override {
+    ++observed;
+    return absl::OkStatus();
+  }
+  absl::Status ForecastAhead(int64_t horizon, absl::Span<float> out) override {
+    horizons.push_back(horizon);
+    for (float& v : out) v = 0.f;
+    return absl::OkStatus();
+  }
+  int64_t observed = 0;
+  std::vector<int64_t> horizons;
+
+ private:
+  int64_t history_;
+};
+
+TEST(ForecastTest, MultiStepBaselinesOnAHandMadeSeriesAreExact) {
+  // Rows 0-9; test = rows 7-9 (29, 37, 46).
+  const std::vector<double> values = {1, 2, 4, 7, 11, 16, 22, 29, 37, 46};
+  std::vector<std::vector<double>> rows;
+  for (double v : values) rows.push_back({v});
+  const std::string csv = WriteCsv("forecast_steps.csv", "a", rows);
+  const std::string dir = TempPath("forecast_steps");
+  SeriesPrepareOptions prep;
+  prep.columns = {"a"};
+  prep.valid_fraction = 0.2;
+  prep.test_fraction = 0.3;
+  ASSERT_TRUE(PrepareSeries(csv, dir, prep).ok());
+  auto file = SeriesFile::Open(dir + "/series.f32");
+  ASSERT_TRUE(file.ok()) << file.status();
+
+  ZeroPredictor zero(1);
+  ForecastOptions options;
+  options.season = 2;
+  options.horizon = 3;
+  options.column_names = {"a"};
+  options.forecasts_path = TempPath("forecast_steps_out.csv");
+  auto report = EvaluateSeriesForecasts(**file, 2, zero, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  // Origins 6, 7, 8 (every row before a test row), each as far as the split goes.
+  EXPECT_EQ(zero.horizons, (std::vector<int64_t>{3, 2, 1}));
+  EXPECT_EQ(zero.observed, 9);  // rows 0-8
+  ASSERT_EQ(report->horizons.size(), 3u);
+  const auto& h1 = report->horizons[0];
+  const auto& h2 = report->horizons[1];
+  const auto& h3 = report->horizons[2];
+  EXPECT_EQ(h1.positions, 3);
+  EXPECT_EQ(h2.positions, 2);
+  EXPECT_EQ(h3.positions, 1);
+  // Persistence: the origin's value at every h.
+  EXPECT_NEAR(h1.columns[0].persistence_mae, (7.0 + 8 + 9) / 3, 1e-4);
+  EXPECT_NEAR(h2.columns[0].persistence_rmse, std::sqrt((15.0 * 15 + 17 * 17) / 2), 1e-4);
+  EXPECT_NEAR(h3.columns[0].persistence_mae, 24.0, 1e-4);  // 46 - 22
+  // Seasonal naive (K = 2) from observed rows only: h = 1, 2 one season
+  // back (rows 5, 6, 7 and 6, 7), h = 3 two seasons (9 from row 5).
+  EXPECT_NEAR(h1.columns[0].seasonal_mae, (13.0 + 15 + 17) / 3, 1e-4);
+  EXPECT_NEAR(h2.columns[0].seasonal_mae, (15.0 + 17) / 2, 1e-4);
+  EXPECT_NEAR(h3.columns[0].seasonal_mae, 30.0, 1e-4);  // 46 - 16
+  // The model (the train mean, 5): horizon 1 is report->columns.
+  EXPECT_NEAR(h3.columns[0].mae, 41.0, 1e-4);
+  EXPECT_EQ(report->columns[0].rmse, h1.columns[0].rmse);
+  EXPECT_EQ(report->positions, 3);
+
+  std::ifstream in(options.forecasts_path);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "origin,h,row,a_actual,a_forecast,a_persistence,a_seasonal");
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line.substr(0, 6), "6,1,7,");  // then 29, 5, 22, 16 to float precision
+  double v[4] = {0, 0, 0, 0};
+  char comma = 0;
+  std::stringstream fields(line.substr(6));
+  fields >> v[0] >> comma >> v[1] >> comma >> v[2] >> comma >> v[3];
+  EXPECT_NEAR(v[0], 29, 1e-4);
+  EXPECT_NEAR(v[1], 5, 1e-4);
+  EXPECT_NEAR(v[2], 22, 1e-4);
+  EXPECT_NEAR(v[3], 16, 1e-4);
+  int lines = 1;
+  std::string last;
+  while (std::getline(in, line)) {
+    ++lines;
+    last = line;
+  }
+  EXPECT_EQ(lines, 6);
+  EXPECT_EQ(last.substr(0, 6), "8,1,9,");
+
+  // A windowed predictor (W = 8) is scored only where a whole window lies
+  // before the origin: rows 8, 9 (origins 7, 8).
+  ZeroPredictor windowed(8);
+  options.forecasts_path.clear();
+  report = EvaluateSeriesForecasts(**file, 2, windowed, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->first_row, 8);
+  EXPECT_EQ(report->horizons[0].positions, 2);
+  EXPECT_EQ(report->horizons[1].positions, 1);
+  EXPECT_EQ(report->horizons[2].positions, 0);
+  EXPECT_NEAR(report->horizons[0].columns[0].persistence_mae, (8.0 + 9) / 2, 1e-4);
+
+  // A window longer than the history, and a horizon below 1, are errors.
+  ZeroPredictor too_long(10);
+  auto bad = EvaluateSeriesForecasts(**file, 2, too_long, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("from windows of 10 rows"), std::string::npos)
+      << bad.status();
+  options.horizon = 0;
+  bad = EvaluateSeriesForecasts(**file, 2, zero, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("horizon must be >= 1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rnnflow

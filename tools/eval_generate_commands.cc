@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/checkpoint.h"
 #include "runtime/csv.h"
@@ -26,48 +27,82 @@ int FeedInput(const Graph& graph, Feed feed) {
   return -1;
 }
 
-// Series models: one-step-ahead forecasts in original units beside the
-// persistence and seasonal-naive baselines (runtime/series_forecast.h).
+// One line of figures: the model beside persistence and seasonal naive.
+std::string MetricsLine(const ForecastColumnMetrics& m, int64_t season) {
+  std::string line = absl::StrFormat("model RMSE %.6g MAE %.6g | persistence RMSE %.6g MAE %.6g",
+                                     m.rmse, m.mae, m.persistence_rmse, m.persistence_mae);
+  if (season > 0) {
+    absl::StrAppendFormat(&line, " | seasonal-naive (%d rows) RMSE %.6g MAE %.6g", season,
+                          m.seasonal_rmse, m.seasonal_mae);
+  }
+  absl::StrAppendFormat(&line, " | RMSE / persistence RMSE %.4f",
+                        m.persistence_rmse > 0 ? m.rmse / m.persistence_rmse : 0.0);
+  return line;
+}
+
+// Series models: forecasts 1..H rows ahead in original units beside the
+// persistence and seasonal-naive baselines (runtime/series_forecast.h),
+// stateful or from windows of W rows (runtime/series_predictors.h).
 int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags& flags) {
   const std::string dir = flags.Get("data");
   const std::string split_name = flags.Get("split", "valid");
   auto split = SeriesSplitIndex(split_name);
   auto season = flags.GetInt("season", 0);
   auto warmup = flags.GetInt("warmup", -1);
+  auto window = flags.GetInt("window", graph.model().training().window());
+  auto horizon = flags.GetInt("horizon", 1);
   if (!split.ok()) return Fail("eval", split.status(), 2);
-  if (!season.ok()) return Fail("eval", season.status(), 2);
-  if (!warmup.ok()) return Fail("eval", warmup.status(), 2);
+  for (const auto* v : {&season, &warmup, &window, &horizon}) {
+    if (!v->ok()) return Fail("eval", v->status(), 2);
+  }
+  if (*window < 0) {
+    return Fail("eval",
+                absl::InvalidArgumentError(
+                    absl::StrCat("--window must be >= 1 rows (0: stateful); got ", *window)),
+                2);
+  }
+  if (*horizon < 1) {
+    return Fail(
+        "eval",
+        absl::InvalidArgumentError(absl::StrCat("--horizon must be >= 1 rows; got ", *horizon)), 2);
+  }
   auto file = SeriesFile::Open(dir + "/series.f32");
   if (!file.ok()) return Fail("eval", file.status());
   ForecastOptions options;
   options.season = *season;
   options.warmup_rows = *warmup;
+  options.horizon = *horizon;
   options.forecasts_path = flags.Get("forecasts");
   if (auto stats = ReadSeriesStats(dir); stats.ok()) {
     for (const SeriesColumnStats& c : *stats) options.column_names.push_back(c.name);
   }
-  auto forecaster = SeriesModelForecaster::Create(graph, (*file)->columns());
-  if (!forecaster.ok()) return Fail("eval", forecaster.status());
-  if (auto st = RestoreParams(graph, ckpt, (*forecaster)->params()); !st.ok()) {
+  auto predictor = ModelSeriesPredictor::Create(graph, (*file)->columns(), *window);
+  if (!predictor.ok()) return Fail("eval", predictor.status());
+  if (auto st = RestoreParams(graph, ckpt, (*predictor)->params()); !st.ok()) {
     return Fail("eval", st);
   }
-  auto report = EvaluateSeriesForecasts(**file, *split, (*forecaster)->AsFunction(), options);
+  auto report = EvaluateSeriesForecasts(**file, *split, **predictor, options);
   if (!report.ok()) return Fail("eval", report.status());
+  const std::string mode =
+      *window > 0 ? absl::StrFormat("each from a zero state over the last %d rows", *window)
+                  : std::string("state carried through the series");
   std::cout << absl::StrFormat(
-      "%s split '%s' at step %d: %d one-step-ahead forecasts (rows [%d, %d)), "
-      "original units\n",
-      dir, split_name, ckpt.step, report->positions, report->first_row, report->end_row);
-  for (const ForecastColumnMetrics& m : report->columns) {
-    std::cout << absl::StrFormat(
-        "  %s: model RMSE %.6g MAE %.6g | persistence RMSE %.6g "
-        "MAE %.6g",
-        m.name, m.rmse, m.mae, m.persistence_rmse, m.persistence_mae);
-    if (report->season > 0) {
-      std::cout << absl::StrFormat(" | seasonal-naive (%d rows) RMSE %.6g MAE %.6g", report->season,
-                                   m.seasonal_rmse, m.seasonal_mae);
+      "%s split '%s' at step %d: %d %s forecasts (rows [%d, %d); %s), original units\n", dir,
+      split_name, ckpt.step, report->positions,
+      *horizon > 1 ? absl::StrFormat("origins of 1..%d-step-ahead (iterated)", *horizon)
+                   : std::string("one-step-ahead"),
+      report->first_row, report->end_row, mode);
+  for (size_t c = 0; c < report->columns.size(); ++c) {
+    if (*horizon == 1) {
+      std::cout << "  " << report->columns[c].name << ": "
+                << MetricsLine(report->columns[c], report->season) << "\n";
+      continue;
     }
-    std::cout << absl::StrFormat(" | RMSE / persistence RMSE %.4f\n",
-                                 m.persistence_rmse > 0 ? m.rmse / m.persistence_rmse : 0.0);
+    std::cout << "  " << report->columns[c].name << ":\n";
+    for (const ForecastHorizonMetrics& h : report->horizons) {
+      std::cout << absl::StrFormat("    h=%d (%d forecasts): ", h.horizon, h.positions)
+                << MetricsLine(h.columns[c], report->season) << "\n";
+    }
   }
   if (!options.forecasts_path.empty()) {
     std::cout << "forecasts: " << options.forecasts_path << "\n";
@@ -139,6 +174,11 @@ int RunEval(const std::vector<std::string>& args) {
       {"season", "K", "series: also score the seasonal-naive forecast (the value K rows ago)"},
       {"forecasts", "FILE.csv", "series: write row, actual, forecast, persistence per column"},
       {"warmup", "ROWS", "series: history rows fed before the split (default: all)"},
+      {"window", "W",
+       "series: forecast each row from a zero state over the W rows before it (default: "
+       "training.window; 0: state carried)"},
+      {"horizon", "H",
+       "series: forecast 1..H rows ahead from every origin, feeding forecasts back (default 1)"},
   };
   const std::string usage =
       Usage("eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
@@ -151,7 +191,8 @@ int RunEval(const std::vector<std::string>& args) {
             "one-step-ahead forecasts in the columns' original units, beside "
             "persistence (the last\n"
             "value) and, with --season K, seasonal-naive (the value K rows "
-            "ago), on the same rows.\n"
+            "ago), on the same rows; --horizon H scores 1..H steps ahead, --window W forecasts\n"
+            "from windows of W rows (default: training.window).\n"
             "Models fed EXAMPLE_* (a directory from `rnnflow prepare examples`): mean loss and\n"
             "accuracy over the split's examples in batches of N (--max-chunks: batches), beside\n"
             "the train split's majority class.",

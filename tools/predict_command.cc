@@ -99,21 +99,31 @@ bool IsSeriesModel(const Graph& graph) {
 }
 
 // Forecasting: every input line is one row of the series in original units
-// (the prepared columns, comma-separated); the output line is the model's
-// forecast of the NEXT row, in original units. The state is carried from
-// line to line, so feed the history first (e.g. the CSV's own rows).
+// (the prepared columns, comma-separated). Without a horizon each output
+// line is the model's forecast of the row after that input line; with
+// horizon H, after the last line, H lines: the next H rows (iterated). In
+// original units. Stateful models carry the state from line to line, so
+// feed the history first (e.g. the CSV's own rows); windowed ones (window W)
+// forecast from the last W rows given (fewer while fewer were given).
 int PredictSeries(const Graph& graph, const CheckpointData& ckpt, const std::string& dir,
-                  std::istream& in, const std::string& source) {
+                  int64_t window, int64_t horizon, std::istream& in, const std::string& source) {
   auto stats = ReadSeriesStats(dir);
   if (!stats.ok()) return Fail("predict", stats.status());
   const int64_t F = static_cast<int64_t>(stats->size());
-  auto forecaster = SeriesModelForecaster::Create(graph, F);
+  auto forecaster = ModelSeriesPredictor::Create(graph, F, window);
   if (!forecaster.ok()) return Fail("predict", forecaster.status());
   if (auto st = RestoreParams(graph, ckpt, (*forecaster)->params()); !st.ok()) {
     return Fail("predict", st);
   }
   std::vector<std::string> names;
   for (const SeriesColumnStats& c : *stats) names.push_back(c.name);
+  auto print = [&](absl::Span<const float> next) {
+    std::vector<std::string> out;
+    for (int64_t c = 0; c < F; ++c) {
+      out.push_back(absl::StrFormat("%.6g", next[c] * (*stats)[c].std + (*stats)[c].mean));
+    }
+    std::cout << absl::StrJoin(out, ",") << "\n";
+  };
   std::vector<float> row(F), next(F);
   std::string text;
   int64_t line_no = 0;
@@ -134,14 +144,24 @@ int PredictSeries(const Graph& graph, const CheckpointData& ckpt, const std::str
       column += static_cast<int64_t>(cells[c].size()) + 1;
       row[c] = static_cast<float>((v - (*stats)[c].mean) / (*stats)[c].std);
     }
-    if (auto st = (*forecaster)->Forecast(row, absl::MakeSpan(next)); !st.ok()) {
+    if (auto st = (*forecaster)->Observe(row); !st.ok()) return Fail("predict", st);
+    if (horizon > 0) continue;
+    if (auto st = (*forecaster)->ForecastAhead(1, absl::MakeSpan(next)); !st.ok()) {
       return Fail("predict", st);
     }
-    std::vector<std::string> out;
-    for (int64_t c = 0; c < F; ++c) {
-      out.push_back(absl::StrFormat("%.6g", next[c] * (*stats)[c].std + (*stats)[c].mean));
+    print(next);
+  }
+  if (horizon > 0) {
+    if (line_no == 0) {
+      return Fail("predict", absl::InvalidArgumentError(absl::StrCat(
+                                 source, ": no rows given to forecast from (one row per line: ",
+                                 absl::StrJoin(names, ","), ")")));
     }
-    std::cout << absl::StrJoin(out, ",") << "\n";
+    std::vector<float> ahead(horizon * F);
+    if (auto st = (*forecaster)->ForecastAhead(horizon, absl::MakeSpan(ahead)); !st.ok()) {
+      return Fail("predict", st);
+    }
+    for (int64_t h = 0; h < horizon; ++h) print(absl::MakeConstSpan(ahead.data() + h * F, F));
   }
   return 0;
 }
@@ -158,6 +178,10 @@ int RunPredict(const std::vector<std::string>& args) {
        "(default: training.truncation_steps)"},
       {"N", "BATCH", "lines per batch (default: training.streams_per_worker)"},
       {"echo", "", "append the input text to every output line"},
+      {"window", "W",
+       "series: forecast from the last W rows given, from a zero state (default: "
+       "training.window; 0: state carried)"},
+      {"horizon", "H", "series: after the last row, print the next H rows (iterated)"},
   };
   const std::string usage = Usage(
       "predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
@@ -168,7 +192,8 @@ int RunPredict(const std::vector<std::string>& args) {
       "  regression      the predicted value(s)\n"
       "A forecasting model (fed SERIES; DIR from `rnnflow prepare series`) reads one row per\n"
       "line instead (the prepared columns, comma-separated, original units) and prints its\n"
-      "forecast of the next row; the state is carried from line to line.\n"
+      "forecast of the next row; the state is carried from line to line (--window W: each\n"
+      "forecast from the last W rows). --horizon H prints the H rows after the last line.\n"
       "An empty line gives an empty output line.",
       specs);
   ParsedFlags flags;
@@ -182,11 +207,21 @@ int RunPredict(const std::vector<std::string>& args) {
   if (IsSeriesModel(g)) {
     auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
     if (!ckpt.ok()) return Fail("predict", ckpt.status());
+    auto window = flags.GetInt("window", g.model().training().window());
+    auto horizon = flags.GetInt("horizon", 0);
+    if (!window.ok() || !horizon.ok() || *window < 0 || (flags.Has("horizon") && *horizon < 1)) {
+      return Fail("predict",
+                  absl::InvalidArgumentError(
+                      "--window expects W >= 1 rows (0: stateful) and --horizon H >= 1 rows"),
+                  2);
+    }
     const std::string input = flags.Get("input");
-    if (input.empty()) return PredictSeries(g, *ckpt, flags.Get("data"), std::cin, "<stdin>");
+    if (input.empty()) {
+      return PredictSeries(g, *ckpt, flags.Get("data"), *window, *horizon, std::cin, "<stdin>");
+    }
     std::ifstream file(input);
     if (!file) return Fail("predict", absl::NotFoundError(absl::StrCat(input, ": cannot open")));
-    return PredictSeries(g, *ckpt, flags.Get("data"), file, input);
+    return PredictSeries(g, *ckpt, flags.Get("data"), *window, *horizon, file, input);
   }
   if (!IsExampleModel(g)) {
     return Fail("predict",

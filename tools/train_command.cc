@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "dist/mpi_reducer.h"
 #include "graph/model_loader.h"
 #include "runtime/initializer.h"
@@ -69,6 +70,9 @@ int RunTrain(const std::vector<std::string>& args) {
       {"threads", "N", "OpenMP threads"},
       {"no-validation", "", "skip validation"},
       {"valid-every", "N", "validate every N steps (default: at the end)"},
+      {"window", "W",
+       "series models: train on shuffled windows of W rows, each from a zero state (T = W; "
+       "default: training.window; 0: stateful TBPTT)"},
       {"bucket-window", "W",
        "example models: sort examples by length within windows of W batches (default 0: off)"},
       {"log-every", "N", "progress line every N steps (default 10)"},
@@ -133,6 +137,11 @@ int RunTrain(const std::vector<std::string>& args) {
   options.threads = static_cast<int>(get_int("threads", 0));
   options.valid_every = get_int("valid-every", 0);
   options.bucket_window = get_int("bucket-window", 0);
+  options.window = get_int("window", -1);
+  if (status.ok() && flags.Has("window") && options.window < 0) {
+    status = absl::InvalidArgumentError(absl::StrCat(
+        "--window must be >= 1 rows (0: stateful truncated BPTT); got ", options.window));
+  }
   options.log_every = std::max<int64_t>(1, get_int("log-every", 10));
   options.checkpoint_dir = flags.Get("checkpoint-dir");
   options.checkpoint_every = get_int("checkpoint-every", 100);
