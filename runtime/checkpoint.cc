@@ -383,6 +383,7 @@ absl::Status SaveCheckpoint(const std::string& dir, const CheckpointData& data, 
   records.push_back(ScalarRecord("meta/num_streams", RT::kI64, data.num_streams));
   records.push_back(ScalarRecord("meta/stream_length", RT::kI64, data.stream_length));
   records.push_back(ScalarRecord("meta/stream_position", RT::kI64, data.stream_position));
+  records.push_back(ScalarRecord("meta/series_window", RT::kI64, data.series_window));
   records.push_back(ScalarRecord("meta/seed", RT::kU64, data.seed));
   records.push_back(ScalarRecord("meta/rng_state", RT::kU64, data.rng_state));
   auto add_tensors = [&](const char* prefix, const std::vector<CheckpointTensor>& tensors) {
@@ -558,6 +559,10 @@ absl::StatusOr<CheckpointData> LoadCheckpoint(const std::string& path) {
   RF_RETURN_IF_ERROR(i64("meta/num_streams", &data.num_streams));
   RF_RETURN_IF_ERROR(i64("meta/stream_length", &data.stream_length));
   RF_RETURN_IF_ERROR(i64("meta/stream_position", &data.stream_position));
+  data.series_window = -1;  // optional: absent from checkpoints before windowed training
+  if (meta.count("meta/series_window")) {
+    RF_RETURN_IF_ERROR(i64("meta/series_window", &data.series_window));
+  }
   auto name = meta.find("meta/model_name");
   if (name == meta.end() || name->second->type != CheckpointRecordType::kString) {
     return absl::DataLossError(

@@ -84,6 +84,9 @@ struct CheckpointData {
   int64_t num_streams = 0;
   int64_t stream_length = 0;
   int64_t stream_position = 0;
+  // Series models trained on windows of W rows (runtime/series_windows.h):
+  // W; 0 for stateful training; -1 when the file does not say (older ones).
+  int64_t series_window = 0;
 
   // Random state: the run's seed and one 64-bit RNG word reserved for
   // randomness drawn during training (dropout, sampling). Initialisation

@@ -315,6 +315,7 @@ CheckpointData Trainer::MakeCheckpoint() const {
   c.num_streams = N_ * ranks();  // the global columns
   c.stream_length = train_stream_length();
   c.stream_position = train_position();
+  c.series_window = window_;
   c.seed = seed_;
   c.rng_state = rng_state_;
   std::vector<std::string> param_names;
@@ -368,6 +369,15 @@ absl::Status Trainer::SaveCheckpoint() {
 
 absl::Status Trainer::Restore(const CheckpointData& c) {
   const std::string& path = c.path.empty() ? std::string("checkpoint") : c.path;
+  if (c.series_window >= 0 && c.series_window != window_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": written by ",
+        c.series_window > 0 ? absl::StrCat("windowed training (W = ", c.series_window, ")")
+                            : std::string("stateful training"),
+        "; this run is ",
+        window_ > 0 ? absl::StrCat("windowed (W = ", window_, ")") : std::string("stateful"),
+        ": resume with --window ", c.series_window));
+  }
   if (c.truncation_steps != T_) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": written with truncation_steps (T) ", c.truncation_steps, "; this run uses ", T_,

@@ -105,11 +105,22 @@ TEST_F(ForecastCliTest, WindowedEvalAndPredictAgreeOnMultiStepForecasts) {
           << "h=" << h + 1 << " from row " << from;
     }
   }
-  // Stateful eval of the same checkpoint: other forecasts, same baselines.
+  // Without --window, eval takes the checkpoint's mode; --window 0 runs the
+  // same checkpoint stateful, with a note.
+  r = RunCli(absl::StrCat("eval ", model_, " --checkpoint ", dir_, "/run --data ", data_,
+                          " --split test"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("each from a zero state over the last 10 rows"));
   r = RunCli(absl::StrCat("eval ", model_, " --checkpoint ", dir_, "/run --data ", data_,
                           " --split test --window 0 --horizon 3"));
   ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("note: the checkpoint was trained on windows of 10 rows"));
   EXPECT_THAT(r.output, HasSubstr("state carried through the series"));
+  // Resuming it in the other mode is refused, naming the mode.
+  r = RunCli(absl::StrCat("train ", model_, " --data ", data_, " --steps 50 --checkpoint-dir ",
+                          dir_, "/run --resume"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("written by windowed training (W = 10); this run is stateful"));
 }
 
 TEST_F(ForecastCliTest, BadWindowsAndHorizonsAreClearErrors) {

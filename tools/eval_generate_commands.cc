@@ -49,7 +49,8 @@ int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags
   auto split = SeriesSplitIndex(split_name);
   auto season = flags.GetInt("season", 0);
   auto warmup = flags.GetInt("warmup", -1);
-  auto window = flags.GetInt("window", graph.model().training().window());
+  // The mode the checkpoint was trained in, unless --window says otherwise.
+  auto window = flags.GetInt("window", TrainedWindow(graph, ckpt));
   auto horizon = flags.GetInt("horizon", 1);
   if (!split.ok()) return Fail("eval", split.status(), 2);
   for (const auto* v : {&season, &warmup, &window, &horizon}) {
@@ -75,6 +76,13 @@ int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags
   options.forecasts_path = flags.Get("forecasts");
   if (auto stats = ReadSeriesStats(dir); stats.ok()) {
     for (const SeriesColumnStats& c : *stats) options.column_names.push_back(c.name);
+  }
+  if (flags.Has("window") && ckpt.series_window >= 0 && ckpt.series_window != *window) {
+    std::cout << absl::StrFormat(
+        "note: the checkpoint was trained %s; evaluating with --window %d\n",
+        ckpt.series_window > 0 ? absl::StrFormat("on windows of %d rows", ckpt.series_window)
+                               : std::string("stateful"),
+        *window);
   }
   auto predictor = ModelSeriesPredictor::Create(graph, (*file)->columns(), *window);
   if (!predictor.ok()) return Fail("eval", predictor.status());
@@ -175,8 +183,8 @@ int RunEval(const std::vector<std::string>& args) {
       {"forecasts", "FILE.csv", "series: write row, actual, forecast, persistence per column"},
       {"warmup", "ROWS", "series: history rows fed before the split (default: all)"},
       {"window", "W",
-       "series: forecast each row from a zero state over the W rows before it (default: "
-       "training.window; 0: state carried)"},
+       "series: forecast each row from a zero state over the W rows before it (default: the "
+       "checkpoint's training mode; 0: state carried)"},
       {"horizon", "H",
        "series: forecast 1..H rows ahead from every origin, feeding forecasts back (default 1)"},
   };
@@ -192,7 +200,7 @@ int RunEval(const std::vector<std::string>& args) {
             "persistence (the last\n"
             "value) and, with --season K, seasonal-naive (the value K rows "
             "ago), on the same rows; --horizon H scores 1..H steps ahead, --window W forecasts\n"
-            "from windows of W rows (default: training.window).\n"
+            "from windows of W rows (default: as the checkpoint was trained).\n"
             "Models fed EXAMPLE_* (a directory from `rnnflow prepare examples`): mean loss and\n"
             "accuracy over the split's examples in batches of N (--max-chunks: batches), beside\n"
             "the train split's majority class.",

@@ -49,4 +49,9 @@ int Fail(const std::string& verb, const absl::Status& status, int code) {
   return code;
 }
 
+int64_t TrainedWindow(const Graph& graph, const CheckpointData& checkpoint) {
+  return checkpoint.series_window >= 0 ? checkpoint.series_window
+                                       : graph.model().training().window();
+}
+
 }  // namespace rnnflow

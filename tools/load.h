@@ -31,6 +31,10 @@ absl::Status RestoreParams(const Graph& graph, const CheckpointData& data,
 // Prints "rnnflow VERB: message" to stderr and returns `code`.
 int Fail(const std::string& verb, const absl::Status& status, int code = 1);
 
+// Series models: the window W the checkpoint was trained on (0: stateful),
+// or training.window for checkpoints that do not record it.
+int64_t TrainedWindow(const Graph& graph, const CheckpointData& checkpoint);
+
 }  // namespace rnnflow
 
 #endif  // RNNFLOW_TOOLS_LOAD_H_

@@ -179,8 +179,8 @@ int RunPredict(const std::vector<std::string>& args) {
       {"N", "BATCH", "lines per batch (default: training.streams_per_worker)"},
       {"echo", "", "append the input text to every output line"},
       {"window", "W",
-       "series: forecast from the last W rows given, from a zero state (default: "
-       "training.window; 0: state carried)"},
+       "series: forecast from the last W rows given, from a zero state (default: the "
+       "checkpoint's training mode; 0: state carried)"},
       {"horizon", "H", "series: after the last row, print the next H rows (iterated)"},
   };
   const std::string usage = Usage(
@@ -207,13 +207,20 @@ int RunPredict(const std::vector<std::string>& args) {
   if (IsSeriesModel(g)) {
     auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
     if (!ckpt.ok()) return Fail("predict", ckpt.status());
-    auto window = flags.GetInt("window", g.model().training().window());
+    auto window = flags.GetInt("window", TrainedWindow(g, *ckpt));
     auto horizon = flags.GetInt("horizon", 0);
     if (!window.ok() || !horizon.ok() || *window < 0 || (flags.Has("horizon") && *horizon < 1)) {
       return Fail("predict",
                   absl::InvalidArgumentError(
                       "--window expects W >= 1 rows (0: stateful) and --horizon H >= 1 rows"),
                   2);
+    }
+    if (flags.Has("window") && ckpt->series_window >= 0 && ckpt->series_window != *window) {
+      std::cerr << "note: the checkpoint was trained "
+                << (ckpt->series_window > 0
+                        ? absl::StrCat("on windows of ", ckpt->series_window, " rows")
+                        : std::string("stateful"))
+                << "; predicting with --window " << *window << "\n";
     }
     const std::string input = flags.Get("input");
     if (input.empty()) {
