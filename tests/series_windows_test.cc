@@ -241,6 +241,55 @@ TEST(SeriesWindowsTest, WindowedTrainingLearnsANoisySine) {
   }
 }
 
+TEST(SeriesWindowsTest, EveryTrainingBatchStartsFromAZeroState) {
+  std::vector<double> sine = NoisySine();
+  sine.resize(400);
+  const std::string dir = PrepareValues("windows_zero", sine, 0.1, 0.1);
+  Graph graph = BuildGraph(kModel);
+  TrainerOptions o;
+  o.data_path = dir;
+  o.validate = false;
+  o.streams = 4;
+  o.window = 9;
+  auto trainer = Trainer::Create(graph, o);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  ASSERT_TRUE((*trainer)->Step().ok());  // leaves a non-zero final state behind
+  float carried = 0;
+  for (const Tensor& t : (*trainer)->session().carried_states()) {
+    for (int64_t i = 0; i < t.num_elements(); ++i) carried += std::abs(t.f32()[i]);
+  }
+  EXPECT_GT(carried, 0.f);
+  std::vector<std::vector<float>> params;
+  for (const Tensor& p : (*trainer)->session().params()) {
+    params.emplace_back(p.f32(), p.f32() + p.num_elements());
+  }
+  auto second = (*trainer)->Step();  // its loss: the forward before the update
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  // The same batch in a fresh session (zero state) with those parameters.
+  SessionOptions so;
+  so.bindings = {{"T", 9}, {"N", 4}};
+  so.training = false;
+  auto session = Session::Create(graph, so);
+  ASSERT_TRUE(session.ok()) << session.status();
+  for (size_t i = 0; i < params.size(); ++i) {
+    std::copy(params[i].begin(), params[i].end(), (*session)->params()[i].f32());
+  }
+  SeriesWindowOptions wo;
+  wo.window = 9;
+  wo.batch = 4;
+  wo.seed = 3;  // the model's training.seed
+  auto windows = SeriesWindows::Open(dir, "train", wo);
+  ASSERT_TRUE(windows.ok());
+  (*windows)->set_position(1);
+  Tensor x = *(*session)->value("x");
+  Tensor next = *(*session)->value("next");
+  (*windows)->Next(absl::MakeSpan(x.f32(), x.num_elements()),
+                   absl::MakeSpan(next.f32(), next.num_elements()));
+  ASSERT_TRUE((*session)->Forward().ok());
+  EXPECT_NEAR(second->loss, (*session)->loss(), 1e-6f * std::abs(second->loss));
+}
+
 // Losses of `steps` steps, optionally resumed from a checkpoint directory.
 std::vector<float> Losses(const Graph& graph, const std::string& data, const std::string& ckpt,
                           int64_t steps, bool resume) {
