@@ -19,7 +19,7 @@ namespace rnnflow {
 
 SymShape TensorInfo::StackedShape() const {
   if (time != TimeKind::kStep) return shape;
-  SymShape s{Dim::Symbol("T")};
+  SymShape s{Dim::Symbol(time_symbol.empty() ? kDefaultTimeSymbol : time_symbol)};
   s.insert(s.end(), shape.begin(), shape.end());
   return s;
 }
@@ -161,8 +161,12 @@ class GraphBuilderImpl {
     return i < static_cast<int>(v.size()) ? &v[i] : nullptr;
   }
 
+  // A graph input's leading dimension is its time axis when it is "T" or
+  // another symbol followed by the batch "N" (time-major [S, N, ...], e.g. a
+  // pairs model's source). "T" is always a time symbol (ops may create it).
   absl::Status DeclareInputs() {
     SourceMap& sm = g_.source_;
+    g_.time_symbols_ = {kDefaultTimeSymbol};
     for (int i = 0; i < model().input_size(); ++i) {
       const InputDef& in = model().input(i);
       SourceLocation loc = sm.Input(i);
@@ -179,12 +183,50 @@ class GraphBuilderImpl {
       t.name = in.name();
       t.shape = shape;
       t.dtype = in.dtype();
-      t.time = (shape[0] == Dim::Symbol("T")) ? TimeKind::kSequence : TimeKind::kStatic;
+      const bool time_major = shape.size() >= 2 && shape[1] == Dim::Symbol("N");
+      if (!shape[0].known() && shape[0].symbol != "N" &&
+          (shape[0].symbol == kDefaultTimeSymbol || time_major)) {
+        t.time = TimeKind::kSequence;
+        t.time_symbol = shape[0].symbol;
+        if (!IsTimeSymbol(t.time_symbol)) g_.time_symbols_.push_back(t.time_symbol);
+      } else {
+        t.time = TimeKind::kStatic;
+      }
       t.source = TensorSource::kGraphInput;
       t.index = i;
       g_.graph_inputs_.push_back(AddTensor(std::move(t)));
     }
     return absl::OkStatus();
+  }
+
+  bool IsTimeSymbol(const std::string& symbol) const {
+    return std::find(g_.time_symbols_.begin(), g_.time_symbols_.end(), symbol) !=
+           g_.time_symbols_.end();
+  }
+
+  // The recurrence group a per-step tensor belongs to (its producer's, or
+  // for a state its update's producer's).
+  int GroupOf(int tensor) const {
+    const TensorInfo& t = g_.tensors_[tensor];
+    const int p = t.source == TensorSource::kState ? Producer(g_.states_[t.index].update)
+                                                   : Producer(tensor);
+    return p >= 0 ? group_[p] : -1;
+  }
+
+  // The time symbol of a recurrence group: that of the sequences its nodes
+  // read, or "T" when none decides it before it is needed.
+  std::string GroupTime(int group) {
+    std::string& s = group_time_[group];
+    if (s.empty()) s = kDefaultTimeSymbol;
+    return s;
+  }
+
+  // The time axis of tensor t as node `n` sees it ("" for static tensors).
+  std::string TimeOf(int t) {
+    const TensorInfo& ti = g_.tensors_[t];
+    if (ti.time == TimeKind::kSequence) return ti.time_symbol;
+    if (ti.time == TimeKind::kStep) return GroupTime(GroupOf(t));
+    return "";
   }
 
   static bool KnownInit(const std::string& kind) {
@@ -590,12 +632,16 @@ class GraphBuilderImpl {
           } else {
             seen_shapes[k] = ti.shape;
           }
+        } else if (ti.time == TimeKind::kStep) {
+          seen_shapes[k] = {Dim::Symbol(TimeOf(t))};
+          seen_shapes[k].insert(seen_shapes[k].end(), ti.shape.begin(), ti.shape.end());
         } else {
-          seen_shapes[k] = ti.StackedShape();
+          seen_shapes[k] = ti.shape;
         }
         shapes[k] = &seen_shapes[k];
         dtypes[k] = ti.dtype;
       }
+      RF_RETURN_IF_ERROR(CheckOneTimeAxis(n));
       ShapeContext ctx(*info.schema, *info.def, shapes, dtypes);
       if (info.schema->shape_fn()) {
         absl::Status s = info.schema->shape_fn()(ctx);
@@ -626,10 +672,12 @@ class GraphBuilderImpl {
         out.dtype = ctx.output_dtypes()[k];
         if (info.recurrent) {
           out.time = TimeKind::kStep;
+        } else if (!out.shape.empty() && !out.shape[0].known() &&
+                   IsTimeSymbol(out.shape[0].symbol)) {
+          out.time = TimeKind::kSequence;
+          out.time_symbol = out.shape[0].symbol;
         } else {
-          out.time = (!out.shape.empty() && out.shape[0] == Dim::Symbol("T"))
-                         ? TimeKind::kSequence
-                         : TimeKind::kStatic;
+          out.time = TimeKind::kStatic;
         }
       }
       for (const ParamSlot& p : ctx.params()) {
@@ -638,6 +686,52 @@ class GraphBuilderImpl {
         info.inputs.push_back(AddParam(name, p.shape, p.init));
       }
     }
+    // Per-step tensors (node outputs and states) run over their group's time.
+    for (size_t t = 0; t < g_.tensors_.size(); ++t) {
+      if (g_.tensors_[t].time == TimeKind::kStep) {
+        const int group = GroupOf(static_cast<int>(t));
+        g_.tensors_[t].time_symbol = group >= 0 ? GroupTime(group) : kDefaultTimeSymbol;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Every time-carrying input of node n runs over one time axis: a node that
+  // reads a source ([S, ...]) and a target ([T, ...]) sequence has no
+  // step-by-step meaning. A recurrence group takes the axis of the sequences
+  // its nodes read.
+  absl::Status CheckOneTimeAxis(int n) {
+    const NodeInfo& info = g_.nodes_[n];
+    const int group = info.recurrent ? group_[n] : -1;
+    std::string axis;
+    int first = -1;
+    if (group >= 0 && !group_time_[group].empty()) axis = group_time_[group];
+    for (int k = 0; k < info.num_declared_inputs; ++k) {
+      const int t = info.inputs[k];
+      if (t < 0) continue;
+      const TensorInfo& ti = g_.tensors_[t];
+      if (ti.time == TimeKind::kStatic) continue;
+      // Own-group per-step values share the group's axis by definition.
+      if (group >= 0 && ti.time == TimeKind::kStep && GroupOf(t) == group) continue;
+      const std::string sym = TimeOf(t);
+      if (axis.empty()) {
+        axis = sym;
+        first = k;
+        continue;
+      }
+      if (sym == axis) continue;
+      const std::string other =
+          first >= 0 ? absl::StrCat("input '", SchemaInputName(info.schema->inputs(), first),
+                                    "' ('", g_.tensors_[info.inputs[first]].name, "')")
+                     : "the recurrence it is on";
+      return NodeError(
+          n, src().NodeInput(n, k),
+          absl::StrCat("input '", SchemaInputName(info.schema->inputs(), k), "' ('", ti.name,
+                       "') runs over time axis ", sym, " but ", other, " runs over ", axis,
+                       "; a node's sequence inputs must share one time axis (sequences over "
+                       "different axes meet only through static tensors, e.g. final states)"));
+    }
+    if (group >= 0 && group_time_[group].empty() && !axis.empty()) group_time_[group] = axis;
     return absl::OkStatus();
   }
 
@@ -853,6 +947,7 @@ class GraphBuilderImpl {
       }
       seg.end = static_cast<int>(g_.schedule_.size());
       seg.recurrent = g_.nodes_[g_.schedule_[seg.begin]].recurrent;
+      if (seg.recurrent) seg.time_symbol = GroupTime(group_[g_.schedule_[seg.begin]]);
       g_.segments_.push_back(seg);
     }
   }
@@ -861,6 +956,8 @@ class GraphBuilderImpl {
   Graph g_;
   std::vector<int> topo_;
   std::vector<int> group_;  // recurrence group of each node, -1 if none
+  // Time symbol of each recurrence group (by group id; "" until decided).
+  absl::flat_hash_map<int, std::string> group_time_;
   // Who owns each name, and where.
   absl::flat_hash_map<std::string, std::pair<std::string, SourceLocation>> owners_;
 };

@@ -19,10 +19,13 @@ namespace rnnflow {
 // How a tensor relates to time.
 enum class TimeKind {
   kStatic,    // no time axis: parameters, per-sequence inputs, final states
-  kSequence,  // leading axis "T": [T, N, ...]
+  kSequence,  // leading axis a time symbol ("T", "S"): [T, N, ...]
   kStep,      // produced once per time step inside a recurrence; stored
               // stacked as [T, ...]; `shape` is the per-step shape
 };
+
+// The time symbol every model has: the one --truncation-steps binds.
+inline constexpr char kDefaultTimeSymbol[] = "T";
 
 enum class TensorSource { kGraphInput, kParam, kState, kNodeOutput };
 
@@ -31,12 +34,15 @@ struct TensorInfo {
   SymShape shape;    // per-step shape for kStep
   DataType dtype = FLOAT32;
   TimeKind time = TimeKind::kStatic;
+  // kSequence / kStep: the symbol of the time axis ("T", or e.g. "S" for a
+  // pairs model's source); empty for kStatic.
+  std::string time_symbol;
   TensorSource source = TensorSource::kNodeOutput;
   int index = -1;   // graph input / param / state index, or node index
   int output = 0;   // output index for node outputs
   bool requires_grad = false;  // a parameter's gradient flows through it
 
-  // The shape a non-recurrent consumer sees ([T] + shape for kStep).
+  // The shape a non-recurrent consumer sees ([time_symbol] + shape for kStep).
   SymShape StackedShape() const;
 };
 
@@ -75,6 +81,7 @@ struct StateInfo {
 struct Segment {
   int begin = 0, end = 0;  // [begin, end) in Graph::schedule()
   bool recurrent = false;
+  std::string time_symbol;  // recurrent: the time axis its steps run over
 };
 
 struct GraphOptions {
@@ -106,6 +113,9 @@ class Graph {
   int loss() const { return loss_; }  // tensor id, or -1
   const std::vector<int>& outputs() const { return outputs_; }
   const std::vector<int>& graph_inputs() const { return graph_inputs_; }
+  // The time symbols: "T", then every other symbol that leads a graph input
+  // of shape [symbol, N, ...], in input order. Each is bound per run.
+  const std::vector<std::string>& time_symbols() const { return time_symbols_; }
 
   // Tensor id by name ("node", "node:1", input, param or state name).
   int FindTensor(const std::string& name) const;
@@ -125,6 +135,7 @@ class Graph {
   std::vector<Segment> segments_;
   std::vector<int> outputs_;
   std::vector<int> graph_inputs_;
+  std::vector<std::string> time_symbols_;
   int loss_ = -1;
   absl::flat_hash_map<std::string, int> by_name_;
 

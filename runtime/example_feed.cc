@@ -17,7 +17,8 @@ Feed FeedOf(const Graph& g, int tensor) {
   return g.model().input(t.index).feed();
 }
 
-bool LeadingT(const TensorInfo& t) { return !t.shape.empty() && t.shape[0] == Dim::Symbol("T"); }
+// A per-step input: its leading axis is a time symbol.
+bool PerStep(const TensorInfo& t) { return t.time == TimeKind::kSequence; }
 
 }  // namespace
 
@@ -28,12 +29,71 @@ bool IsExampleModel(const Graph& graph) {
   return false;
 }
 
+std::string SourceTimeSymbol(const Graph& graph) {
+  for (int id : graph.graph_inputs()) {
+    const Feed f = FeedOf(graph, id);
+    if ((f == EXAMPLE_TOKENS || f == EXAMPLE_VALUES) && PerStep(graph.tensor(id))) {
+      return graph.tensor(id).time_symbol;
+    }
+  }
+  return kDefaultTimeSymbol;
+}
+
+int64_t LongestSource(const ExampleFile& file) {
+  int64_t longest = 0;
+  for (int64_t i = 0; i < file.size(); ++i) longest = std::max(longest, file.length(i));
+  return longest;
+}
+
+absl::StatusOr<SymbolBindings> ExampleTimeBindings(const Graph& graph, int64_t steps,
+                                                   int64_t source_steps, int64_t longest_source) {
+  SymbolBindings b;
+  b[kDefaultTimeSymbol] = steps;
+  const std::string source = SourceTimeSymbol(graph);
+  if (source != kDefaultTimeSymbol) {
+    b[source] = source_steps > 0 ? source_steps : std::max<int64_t>(1, longest_source);
+  }
+  for (int id : graph.graph_inputs()) {
+    const TensorInfo& t = graph.tensor(id);
+    if (PerStep(t) && !b.contains(t.time_symbol)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "graph input '", t.name, "' runs over time axis ", t.time_symbol,
+          ", which an example model cannot bind: use T (bound by --truncation-steps) or, for "
+          "the source of a pairs model, the time symbol of the EXAMPLE_TOKENS input (bound "
+          "by --source-steps or the longest source)"));
+    }
+  }
+  return b;
+}
+
 absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Session& session,
                                                                      const ExampleFileInfo& info,
                                                                      const std::string& data) {
   const Graph& g = session.graph();
   std::unique_ptr<ExampleFeeder> f(new ExampleFeeder());
-  f->T_ = session.T();
+  // The steps of each side, from the buffers as bound (source: [S, N, ...],
+  // target: [T, N]); an input not on its side's time axis is an error.
+  std::string source_symbol, target_symbol;
+  for (int id : g.graph_inputs()) {
+    const Feed feed = FeedOf(g, id);
+    const TensorInfo& t = g.tensor(id);
+    if (!IsExampleFeed(feed) || !PerStep(t)) continue;
+    const bool target = feed == EXAMPLE_TARGET_INPUTS || feed == EXAMPLE_TARGET_OUTPUTS;
+    std::string& side = target ? target_symbol : source_symbol;
+    if (side.empty()) {
+      side = t.time_symbol;
+      (target ? f->T_ : f->S_) = session.value(id).dim(0);
+    } else if (side != t.time_symbol) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "graph input '", t.name, "' (feed: ", Feed_Name(feed), ") runs over time axis ",
+          t.time_symbol, " but the other ", target ? "target" : "source", " inputs run over ", side,
+          "; the source inputs (tokens, tags, values, per-step weights) share one time "
+          "symbol and the target inputs one (data: ",
+          data, ")"));
+    }
+  }
+  if (f->S_ == 0) f->S_ = f->T_ > 0 ? f->T_ : session.T();
+  if (f->T_ == 0) f->T_ = f->S_;
   f->features_ = info.features;
   f->label_width_ = std::max(1, info.label_width);
   int64_t n = -1;
@@ -52,8 +112,8 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Sessi
     switch (feed) {
       case EXAMPLE_TOKENS:
       case EXAMPLE_TAGS:
-        if (info_t.dtype != INT32 || v.rank() != 2 || v.dim(0) != f->T_) {
-          return fail(id, "must be INT32 [T, N]");
+        if (info_t.dtype != INT32 || v.rank() != 2 || v.dim(0) != f->S_) {
+          return fail(id, "must be INT32 [T, N] (or [S, N] with a source time symbol)");
         }
         n = v.dim(1);
         (feed == EXAMPLE_TOKENS ? f->tokens_ : f->tags_) = id;
@@ -64,7 +124,7 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Sessi
         }
         break;
       case EXAMPLE_VALUES:
-        if (info_t.dtype != FLOAT32 || v.rank() != 3 || v.dim(0) != f->T_ ||
+        if (info_t.dtype != FLOAT32 || v.rank() != 3 || v.dim(0) != f->S_ ||
             v.dim(2) != info.features) {
           return fail(id, absl::StrCat("must be FLOAT32 [T, N, ", info.features,
                                        "] (the prepared examples' features per step)"));
@@ -122,8 +182,8 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Sessi
       }
       f->label_ = id;
     } else if (feed == EXAMPLE_WEIGHTS) {
-      f->weights_per_step_ = LeadingT(t);
-      const int64_t want = (f->weights_per_step_ ? f->T_ : 1) * n * k;
+      f->weights_per_step_ = PerStep(t);
+      const int64_t want = (f->weights_per_step_ ? f->S_ : 1) * n * k;
       if (t.dtype != FLOAT32 || v.num_elements() != want) {
         return fail(id, absl::StrCat("must be FLOAT32 with N x ", k, " elements, or T x N x ", k,
                                      " with a leading T"));
@@ -153,7 +213,7 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Sessi
     if (loss.num_declared_inputs >= 2) {
       const int target = loss.inputs[1];
       const Feed target_feed = FeedOf(g, target);
-      f->loss_per_step_ = target_feed == EXAMPLE_TAGS || LeadingT(g.tensor(target));
+      f->loss_per_step_ = target_feed == EXAMPLE_TAGS || PerStep(g.tensor(target));
       f->loss_on_targets_ = target_feed == EXAMPLE_TARGET_OUTPUTS;
       if (op == "SoftmaxCrossEntropy" &&
           (target_feed == EXAMPLE_LABEL || target_feed == EXAMPLE_TAGS ||
@@ -197,26 +257,29 @@ FeedStats ExampleFeeder::Fill(const ExampleFile& file, absl::Span<const int64_t>
 FeedStats ExampleFeeder::Fill(absl::Span<const ExampleRef> slots, bool class_labels,
                               const Session& s) const {
   FeedStats stats;
-  const int64_t T = T_, N = N_, k = label_width_;
+  // T: the source side's steps below; the target side's are T_.
+  const int64_t T = S_, N = N_, k = label_width_;
   auto full_len = [&](int64_t n) { return static_cast<int64_t>(slots[n].tokens.size()); };
   auto len_of = [&](int64_t n) -> int64_t {
     return slots[n].present ? std::min<int64_t>(full_len(n), T) : 1;
   };
   // Pairs: the decoder reads m + 1 steps (start symbol, y_1..y_m).
+  const bool pairs = target_in_ >= 0 || target_out_ >= 0;
   auto target_len_of = [&](int64_t n) -> int64_t {
-    return slots[n].present ? std::min<int64_t>(slots[n].targets.size() + 1, T) : 1;
+    return slots[n].present ? std::min<int64_t>(slots[n].targets.size() + 1, T_) : 1;
   };
   for (int64_t n = 0; n < N; ++n) {
     if (!slots[n].present) continue;
     ++stats.examples;
     stats.truncated += full_len(n) > T;
+    if (pairs) stats.target_truncated += static_cast<int64_t>(slots[n].targets.size()) + 1 > T_;
     stats.loss_count += loss_on_targets_ ? target_len_of(n) : loss_per_step_ ? len_of(n) : 1;
   }
   if (target_in_ >= 0 || target_out_ >= 0) {
     int32_t* in = target_in_ >= 0 ? s.value(target_in_).i32() : nullptr;
     int32_t* out = target_out_ >= 0 ? s.value(target_out_).i32() : nullptr;
-    if (in != nullptr) std::fill(in, in + T * N, kPadId);
-    if (out != nullptr) std::fill(out, out + T * N, -1);
+    if (in != nullptr) std::fill(in, in + T_ * N, kPadId);
+    if (out != nullptr) std::fill(out, out + T_ * N, -1);
     for (int64_t n = 0; n < N; ++n) {
       if (!slots[n].present) continue;
       const absl::Span<const int32_t> y = slots[n].targets;
@@ -303,7 +366,7 @@ int64_t ExampleFeeder::LossCount(const ExampleFile& file, absl::Span<const int64
       count += std::min<int64_t>(static_cast<int64_t>(file.targets(e).size()) + 1, T_);
       continue;
     }
-    count += loss_per_step_ ? std::min<int64_t>(file.length(e), T_) : 1;
+    count += loss_per_step_ ? std::min<int64_t>(file.length(e), S_) : 1;
   }
   return count;
 }

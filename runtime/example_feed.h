@@ -3,10 +3,14 @@
 // predictions (accuracy) after Forward. Used by training, `rnnflow eval` and
 // tests; `rnnflow predict` fills the same inputs from new text.
 //
-// Padding rules for a batch (T steps, N slots):
-//   tokens  id 0 (<pad>) past each example's length; examples longer than T
-//           keep their first T tokens (counted as truncated);
-//   lengths min(length, T); an empty slot (-1) has length 1 and no labels;
+// Padding rules for a batch (N slots). The source side (tokens, tags, values,
+// per-step weights) has the steps of its inputs' time symbol, the target side
+// (EXAMPLE_TARGET_*) those of its own: one symbol "T" for both, or e.g. S
+// for the source and T for the target (docs/ARCHITECTURE.md, "Time").
+//   tokens  id 0 (<pad>) past each example's length; examples longer than
+//           the source steps keep their first tokens (counted as truncated);
+//   lengths min(length, source steps); an empty slot (-1) has length 1 and
+//           no labels;
 //   label   class id, or -1 for an empty slot (INT32); float targets (class
 //           ids converted when the file has classes), 0 for an empty slot;
 //   weights 1 where the loss counts (a real example; per step: t < length),
@@ -14,8 +18,10 @@
 //   tags    tag id, -1 past the length and in empty slots;
 //   values  0 past the length;
 //   targets (pairs) the decoder's input 0 y_1..y_m and output y_1..y_m 0 (see
-//           EXAMPLE_TARGET_* in proto/rnnflow.proto), m + 1 steps; a loss
-//           on EXAMPLE_TARGET_OUTPUTS counts those steps.
+//           EXAMPLE_TARGET_* in proto/rnnflow.proto), m + 1 steps, at most the
+//           target steps (longer ones keep their first steps and are counted
+//           as target_truncated); a loss on EXAMPLE_TARGET_OUTPUTS counts
+//           those steps.
 #ifndef RNNFLOW_RUNTIME_EXAMPLE_FEED_H_
 #define RNNFLOW_RUNTIME_EXAMPLE_FEED_H_
 
@@ -34,10 +40,25 @@ namespace rnnflow {
 // Whether any graph input is fed EXAMPLE_*.
 bool IsExampleModel(const Graph& graph);
 
+// The source side's time symbol: that of the input fed EXAMPLE_TOKENS (or
+// EXAMPLE_VALUES); "T" when there is none.
+std::string SourceTimeSymbol(const Graph& graph);
+
+// The most tokens (steps) of any example of `file`.
+int64_t LongestSource(const ExampleFile& file);
+
+// Binds every time symbol of an example model: "T" to `steps`, the source's
+// symbol (when not "T") to `source_steps` when > 0, else to
+// `longest_source` (the longest source of the data the run reads). Any
+// other time symbol is an error naming the input that carries it.
+absl::StatusOr<SymbolBindings> ExampleTimeBindings(const Graph& graph, int64_t steps,
+                                                   int64_t source_steps, int64_t longest_source);
+
 struct FeedStats {
-  int64_t examples = 0;    // real examples in the batch
-  int64_t truncated = 0;   // of which longer than T
-  int64_t loss_count = 0;  // positions the loss averages over
+  int64_t examples = 0;          // real examples in the batch
+  int64_t truncated = 0;         // of which longer than the source steps
+  int64_t target_truncated = 0;  // pairs: of which targets (+ end) longer than the target steps
+  int64_t loss_count = 0;        // positions the loss averages over
 };
 
 // One example's fields, wherever they live (a mapped file, or text being
@@ -71,7 +92,9 @@ class ExampleFeeder {
                                                                const ExampleFileInfo& info,
                                                                const std::string& data);
 
-  int64_t T() const { return T_; }
+  // Steps of the source side and of the target side (pairs; else equal).
+  int64_t source_steps() const { return S_; }
+  int64_t target_steps() const { return T_; }
   int64_t N() const { return N_; }
 
   // Fills the inputs with `slots` (N example ids of `file`, -1 = empty).
@@ -102,7 +125,7 @@ class ExampleFeeder {
   enum ScoreKind { kNoScore, kSoftmax, kSigmoid };
   ExampleFeeder() = default;
 
-  int64_t T_ = 0, N_ = 0;
+  int64_t S_ = 0, T_ = 0, N_ = 0;
   int tokens_ = -1, lengths_ = -1, label_ = -1, weights_ = -1, tags_ = -1, values_ = -1;
   int target_in_ = -1, target_out_ = -1, target_lengths_ = -1;
   bool loss_on_targets_ = false;  // the loss reads EXAMPLE_TARGET_OUTPUTS

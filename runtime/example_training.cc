@@ -27,6 +27,7 @@ absl::StatusOr<ExampleEvaluation> EvaluateExamples(Session& session, const Examp
     count += st.loss_count;
     ev.examples += st.examples;
     ev.truncated += st.truncated;
+    ev.target_truncated += st.target_truncated;
     if (ev.has_accuracy) {
       const Score s = feeder.Accuracy(session);
       ev.score.correct += s.correct;
@@ -88,18 +89,31 @@ absl::StatusOr<ExampleEvaluation> ExampleTraining::Validate(Session& session,
 }
 
 std::string ExampleTraining::Describe() const {
-  int64_t longer = 0, max_len = 0;
+  const int64_t S = feeder_->source_steps(), T = feeder_->target_steps();
+  const bool pairs = train_->info().has_targets;
+  int64_t longer = 0, max_len = 0, longer_targets = 0, max_target = 0;
   for (int64_t i = 0; i < train_->size(); ++i) {
-    longer += train_->length(i) > feeder_->T();
+    longer += train_->length(i) > S;
     max_len = std::max(max_len, train_->length(i));
+    if (!pairs) continue;
+    const int64_t m = static_cast<int64_t>(train_->targets(i).size());
+    longer_targets += m + 1 > T;
+    max_target = std::max(max_target, m);
   }
   std::string s = absl::StrFormat(
       "examples: %d train%s, %d batches of %d per epoch, longest %d tokens", train_->size(),
       valid_ ? absl::StrCat(", ", valid_->size(), " valid") : std::string(),
       batches_->batches_per_epoch(), batches_->global_batch(), max_len);
+  if (pairs) absl::StrAppendFormat(&s, ", longest target %d (+ end: T=%d)", max_target, T);
   if (longer > 0) {
-    absl::StrAppendFormat(&s, "; %d (%.1f%%) longer than T=%d keep their first %d tokens", longer,
-                          100.0 * longer / train_->size(), feeder_->T(), feeder_->T());
+    absl::StrAppendFormat(&s,
+                          "; %d (%.1f%%) longer than %d source steps keep their first %d tokens",
+                          longer, 100.0 * longer / train_->size(), S, S);
+  }
+  if (longer_targets > 0) {
+    absl::StrAppendFormat(&s,
+                          "; %d (%.1f%%) targets + end longer than T=%d keep their first %d steps",
+                          longer_targets, 100.0 * longer_targets / train_->size(), T, T);
   }
   return s;
 }

@@ -31,7 +31,8 @@ struct ExampleEvaluation {
   Score score;      // when the loss is a classification loss
   bool has_accuracy = false;
   int64_t examples = 0;
-  int64_t truncated = 0;
+  int64_t truncated = 0;         // sources longer than the source steps
+  int64_t target_truncated = 0;  // pairs: targets + end longer than the target steps
   int64_t batches = 0;
 };
 

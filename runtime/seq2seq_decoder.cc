@@ -227,12 +227,16 @@ absl::StatusOr<std::unique_ptr<Seq2SeqDecoder>> Seq2SeqDecoder::Create(
   RF_ASSIGN_OR_RETURN(d->encoder_graph_,
                       Graph::Build(d->parts_.encoder, SourceMap("<encoder>"), no_loss));
   RF_ASSIGN_OR_RETURN(d->step_graph_, Graph::Build(d->parts_.step, SourceMap("<step>"), no_loss));
+  // The encoder runs over the source's time symbol (S, or T in a one-symbol
+  // model), the step graph one step of the target's.
   SessionOptions eo;
-  eo.bindings = {{"T", max_source_length}, {"N", sources}};
+  eo.bindings = {{"N", sources}};
+  for (const std::string& t : d->encoder_graph_.time_symbols()) eo.bindings[t] = max_source_length;
   eo.training = false;
   RF_ASSIGN_OR_RETURN(d->encoder_, Session::Create(d->encoder_graph_, eo));
   SessionOptions so;
-  so.bindings = {{"T", 1}, {"N", sources * beam}};
+  so.bindings = {{"N", sources * beam}};
+  for (const std::string& t : d->step_graph_.time_symbols()) so.bindings[t] = 1;
   so.training = false;
   RF_ASSIGN_OR_RETURN(d->step_, Session::Create(d->step_graph_, so));
 

@@ -3,9 +3,10 @@
 // graph is cut into two graphs that share its parameters by name,
 //
 //   encoder  the nodes the decoder's initial states come from, compiled for
-//            T = the longest source and N = sources: run once per batch;
+//            the source's time symbol (S, or T in a one-symbol model) = the
+//            longest source and N = sources: run once per batch;
 //   step     the decoder nodes that lead to the loss's logits, compiled once
-//            for T = 1 and N = sources x beam rows; the tensors it read from
+//            for the target's T = 1 and N = sources x beam rows; the tensors it read from
 //            the encoder become graph inputs ("<node>_<output>", e.g.
 //            enc_h_n) that hold each row's state between steps.
 //

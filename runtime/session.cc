@@ -65,8 +65,21 @@ absl::StatusOr<Tensor> Session::input(const std::string& name) const {
 
 absl::Status Session::Plan(const SessionOptions& options) {
   training_ = options.training;
-  auto t_it = options.bindings.find("T");
+  auto t_it = options.bindings.find(kDefaultTimeSymbol);
   T_ = t_it == options.bindings.end() ? 1 : t_it->second;
+  // Each recurrence runs over its own time axis (e.g. an encoder over S).
+  segment_steps_.assign(graph_.segments().size(), 0);
+  for (size_t k = 0; k < graph_.segments().size(); ++k) {
+    const Segment& seg = graph_.segments()[k];
+    if (!seg.recurrent) continue;
+    auto it = options.bindings.find(seg.time_symbol);
+    if (it == options.bindings.end() || it->second < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the recurrence of node '", graph_.nodes()[graph_.schedule()[seg.begin]].def->name(),
+          "' runs over time axis ", seg.time_symbol, ", which is not bound to a positive size"));
+    }
+    segment_steps_[k] = it->second;
+  }
   const auto& tensors = graph_.tensors();
   const int n = static_cast<int>(tensors.size());
 
@@ -315,12 +328,13 @@ absl::Status Session::RunForward(Step& step) { return step.kernel->Forward(step.
 absl::Status Session::RunBackward(Step& step) { return step.kernel->Backward(step.ctx); }
 
 absl::Status Session::Forward() {
-  for (const Segment& seg : graph_.segments()) {
+  for (size_t k = 0; k < graph_.segments().size(); ++k) {
+    const Segment& seg = graph_.segments()[k];
     if (!seg.recurrent) {
       RF_RETURN_IF_ERROR(RunForward(*steps_[seg.begin]));
       continue;
     }
-    for (int64_t t = 0; t < T_; ++t) {
+    for (int64_t t = 0; t < segment_steps_[k]; ++t) {
       for (int i = seg.begin; i < seg.end; ++i) {
         Step& s = *steps_[i];
         PointRecurrentViews(s, t, false);
@@ -349,7 +363,7 @@ absl::Status Session::Backward() {
 
   const auto& segments = graph_.segments();
   for (size_t k = segments.size(); k-- > 0;) {
-    RF_RETURN_IF_ERROR(BackwardSegment(segments[k]));
+    RF_RETURN_IF_ERROR(BackwardSegment(segments[k], segment_steps_[k]));
     if (reducer_ != nullptr) {
       for (int i : ready_after_segment_[k]) RF_RETURN_IF_ERROR(reducer_->Ready(i));
     }
@@ -361,12 +375,12 @@ absl::Status Session::Backward() {
   return absl::OkStatus();
 }
 
-absl::Status Session::BackwardSegment(const Segment& seg) {
+absl::Status Session::BackwardSegment(const Segment& seg, int64_t steps) {
   if (!seg.recurrent) {
     Step& s = *steps_[seg.begin];
     return s.needs_backward ? RunBackward(s) : absl::OkStatus();
   }
-  for (int64_t t = T_ - 1; t >= 0; --t) {
+  for (int64_t t = steps - 1; t >= 0; --t) {
     for (int i = seg.end; i-- > seg.begin;) {
       Step& s = *steps_[i];
       if (!s.needs_backward) continue;
@@ -430,7 +444,7 @@ float Session::loss() const {
 void Session::CarryStates() {
   for (const Carry& c : carries_) {
     const Tensor& src = values_[c.source];
-    const void* from = c.last_step ? src.Slice0(T_ - 1).data() : src.data();
+    const void* from = c.last_step ? src.Slice0(src.dim(0) - 1).data() : src.data();
     std::memcpy(c.buffer.data(), from, c.buffer.num_bytes());
   }
 }

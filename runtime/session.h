@@ -41,6 +41,8 @@ class Session {
   ~Session();
 
   const Graph& graph() const { return graph_; }
+  // The size bound to "T" (1 when unbound); a recurrence over another time
+  // symbol (e.g. "S") runs that symbol's size.
   int64_t T() const { return T_; }
 
   // The buffer of a tensor (as non-recurrent consumers see it: [T, ...] for
@@ -94,10 +96,11 @@ class Session {
   void PointRecurrentViews(Step& step, int64_t t, bool backward);
   absl::Status RunForward(Step& step);
   absl::Status RunBackward(Step& step);
-  absl::Status BackwardSegment(const Segment& segment);
+  absl::Status BackwardSegment(const Segment& segment, int64_t steps);
 
   const Graph& graph_;
   int64_t T_ = 1;
+  std::vector<int64_t> segment_steps_;  // by segment: steps of a recurrence
   bool training_ = true;
   void* arena_ = nullptr;
   MemoryPlanStats memory_;

@@ -67,6 +67,21 @@ absl::Status Trainer::CheckVocabulary(int64_t vocab) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<SymbolBindings> Trainer::ExampleSourceBindings() const {
+  int64_t longest = 0;
+  if (SourceTimeSymbol(graph_) != kDefaultTimeSymbol && options_.source_steps <= 0) {
+    for (const char* split : {"train", "valid"}) {
+      auto file = ExampleFile::Open(absl::StrCat(options_.data_path, "/", split, ".ex"));
+      if (file.ok()) {
+        longest = std::max(longest, LongestSource(**file));
+      } else if (std::string(split) == "train") {
+        return file.status();
+      }
+    }
+  }
+  return ExampleTimeBindings(graph_, T_, options_.source_steps, longest);
+}
+
 absl::Status Trainer::Init() {
   const TrainingDef& tr = graph_.model().training();
   // First, while every worker is sure to get here: loading the checkpoint
@@ -178,6 +193,10 @@ absl::Status Trainer::Init() {
 
   SessionOptions so;
   so.bindings = {{"T", T_}, {"N", N_}};
+  if (examples) {
+    RF_ASSIGN_OR_RETURN(so.bindings, ExampleSourceBindings());
+    so.bindings["N"] = N_;
+  }
   so.training = true;
   so.seed = seed_;
   RF_ASSIGN_OR_RETURN(session_, Session::Create(graph_, so));

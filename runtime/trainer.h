@@ -38,6 +38,9 @@ struct TrainerOptions {
   std::string data_path;
   int64_t steps = -1;           // overrides training.steps when >= 0
   int64_t truncation_steps = -1;
+  // Example models whose source runs over its own time symbol (e.g. S): its
+  // steps (<= 0: the longest source of the train and valid splits).
+  int64_t source_steps = -1;
   int64_t streams = -1;
   float learning_rate = -1.f;   // overrides training.learning_rate.base when > 0
   int64_t seed = -1;
@@ -142,6 +145,8 @@ class Trainer {
   absl::Status Feed(TokenStreams& streams, bool* new_epoch);
   absl::Status Feed(SeriesStreams& streams, bool* new_epoch);
   absl::Status InitSeries(int ranks);
+  // Example models: T and the source's own time symbol, if any.
+  absl::StatusOr<SymbolBindings> ExampleSourceBindings() const;
   bool series() const { return series_input_ >= 0; }
   bool has_valid() const {
     return valid_ != nullptr || series_valid_ != nullptr || windows_valid_ != nullptr ||

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "graph/graph.h"
 #include "graph/model_loader.h"
@@ -162,6 +163,89 @@ TEST(ExampleFeedTest, InputsAreCheckedAgainstTheData) {
   ASSERT_FALSE(feeder.ok());
   EXPECT_THAT(std::string(feeder.status().message()),
               HasSubstr("graph input 'label' (feed: EXAMPLE_LABEL) as INT32 takes class ids"));
+}
+
+// Pairs with a source axis S and a target axis T: each side is padded to
+// its own steps, truncated to them and counted per side.
+constexpr char kPairs[] = R"(
+format_version: 1
+name: "pairs"
+input { name: "src"     dtype: INT32 dim: ["S", "N"] feed: EXAMPLE_TOKENS }
+input { name: "src_len" dtype: INT32 dim: ["N"]      feed: EXAMPLE_LENGTHS }
+input { name: "t_in"    dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TARGET_INPUTS }
+input { name: "t_len"   dtype: INT32 dim: ["N"]      feed: EXAMPLE_TARGET_LENGTHS }
+input { name: "t_out"   dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TARGET_OUTPUTS }
+node { name: "emb" op: "Embedding" input: "src"
+       attr { key: "vocab" value { i: 10 } } attr { key: "dim" value { i: 3 } } }
+node { name: "enc" op: "LSTM" input: ["emb", "", "", "src_len"]
+       attr { key: "hidden" value { i: 3 } } }
+node { name: "temb" op: "Embedding" input: "t_in"
+       attr { key: "vocab" value { i: 4 } } attr { key: "dim" value { i: 3 } } }
+node { name: "dec" op: "LSTM" input: ["temb", "enc:1", "enc:2", "t_len"]
+       attr { key: "hidden" value { i: 3 } } }
+node { name: "logits" op: "Dense" input: "dec" attr { key: "units" value { i: 4 } } }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "t_out"] }
+loss: "loss"
+)";
+
+TEST(ExampleFeedTest, SourceAndTargetArePaddedToTheirOwnSteps) {
+  auto parsed = ParseModelText(kPairs, "pairs.pbtxt");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  auto g = Graph::Build(parsed->model, parsed->source);
+  ASSERT_TRUE(g.ok()) << g.status();
+  // S from the data (the longest source, 5 here), T from the run.
+  auto bindings = ExampleTimeBindings(*g, /*steps=*/3, /*source_steps=*/0, /*longest=*/5);
+  ASSERT_TRUE(bindings.ok()) << bindings.status();
+  EXPECT_EQ(bindings->at("S"), 5);
+  EXPECT_EQ(bindings->at("T"), 3);
+  EXPECT_EQ(ExampleTimeBindings(*g, 3, 4, 5)->at("S"), 4);  // --source-steps wins
+  EXPECT_EQ(SourceTimeSymbol(*g), "S");
+  SessionOptions so;
+  so.bindings = *bindings;
+  so.bindings["N"] = 2;
+  so.training = false;
+  auto session = Session::Create(*g, so);
+  ASSERT_TRUE(session.ok()) << session.status();
+  ExampleFileInfo info;
+  info.has_targets = true;
+  info.vocab_size = 10;
+  info.target_vocab_size = 4;
+  auto feeder = ExampleFeeder::Create(**session, info, "data");
+  ASSERT_TRUE(feeder.ok()) << feeder.status();
+  EXPECT_EQ((*feeder)->source_steps(), 5);
+  EXPECT_EQ((*feeder)->target_steps(), 3);
+  const std::vector<int32_t> s0 = {1, 2, 3, 4, 5}, y0 = {1};           // fits: 2 target steps
+  const std::vector<int32_t> s1 = {6, 7, 8, 9, 1, 2}, y1 = {3, 2, 1};  // both sides too long
+  std::vector<ExampleRef> refs(2);
+  refs[0].present = refs[1].present = true;
+  refs[0].tokens = s0;
+  refs[0].targets = y0;
+  refs[1].tokens = s1;
+  refs[1].targets = y1;
+  const FeedStats st = (*feeder)->Fill(refs, false, **session);
+  EXPECT_EQ(st.truncated, 1);
+  EXPECT_EQ(st.target_truncated, 1);
+  EXPECT_EQ(st.loss_count, 2 + 3);
+  const Session& s = **session;
+  EXPECT_THAT(Ints(*s.input("src")), ElementsAre(1, 6, 2, 7, 3, 8, 4, 9, 5, 1));
+  EXPECT_THAT(Ints(*s.input("src_len")), ElementsAre(5, 5));
+  EXPECT_THAT(Ints(*s.input("t_in")), ElementsAre(0, 0, 1, 3, 0, 2));
+  EXPECT_THAT(Ints(*s.input("t_out")), ElementsAre(1, 3, 0, 2, -1, 1));
+  EXPECT_THAT(Ints(*s.input("t_len")), ElementsAre(2, 3));
+}
+
+TEST(ExampleFeedTest, AnExampleModelBindsOnlyTAndTheSourceSymbol) {
+  const std::string text =
+      absl::StrCat(kPairs, R"(input { name: "extra" dtype: FLOAT32 dim: ["U", "N"] })");
+  auto parsed = ParseModelText(text, "pairs.pbtxt");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  auto g = Graph::Build(parsed->model, parsed->source);
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto bindings = ExampleTimeBindings(*g, 3, 0, 5);
+  ASSERT_FALSE(bindings.ok());
+  EXPECT_THAT(std::string(bindings.status().message()),
+              HasSubstr("graph input 'extra' runs over time axis U, which an example model "
+                        "cannot bind"));
 }
 
 }  // namespace

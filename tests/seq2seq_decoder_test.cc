@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "graph/model_loader.h"
 #include "gtest/gtest.h"
@@ -58,11 +59,20 @@ std::unique_ptr<Model> Load(const std::string& text) {
   return m;
 }
 
-// A session of the training graph with random parameters (seed), T = 4.
-std::unique_ptr<Session> TrainingSession(const Graph& g, int64_t n, uint64_t seed) {
+// kModel with its source over its own time symbol S.
+std::string SourceOverS() {
+  return absl::StrReplaceAll(kModel, {{R"(name: "src"     dtype: INT32 dim: ["T", "N"])",
+                                       R"(name: "src"     dtype: INT32 dim: ["S", "N"])"}});
+}
+
+// A session of the training graph with random parameters (seed), T = 4 (and
+// S when > 0).
+std::unique_ptr<Session> TrainingSession(const Graph& g, int64_t n, uint64_t seed, int64_t T = 4,
+                                         int64_t S = 0, bool training = false) {
   SessionOptions o;
-  o.bindings = {{"T", 4}, {"N", n}};
-  o.training = false;
+  o.bindings = {{"T", T}, {"N", n}};
+  if (S > 0) o.bindings["S"] = S;
+  o.training = training;
   o.seed = seed;
   auto s = Session::Create(g, o);
   EXPECT_TRUE(s.ok()) << s.status();
@@ -90,12 +100,16 @@ std::vector<double> LogSoftmax(const Tensor& logits, int64_t t, int64_t n) {
   return out;
 }
 
-TEST(Seq2SeqDecoderTest, StepDecoderMatchesTeacherForcing) {
-  auto m = Load(kModel);
+// One time symbol (sources padded to T = 4) and a source over S = 6.
+class StepDecoderTest : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(StepDecoderTest, MatchesTeacherForcing) {
+  const int64_t S = GetParam();
+  auto m = Load(S > 0 ? SourceOverS() : std::string(kModel));
   ASSERT_TRUE(m);
   const std::vector<std::vector<int32_t>> src = {{3, 4, 5}, {2}, {7, 6, 5, 4}};
   const std::vector<std::vector<int32_t>> tgt = {{1, 2, 2}, {2}, {}};
-  auto session = TrainingSession(*m->graph, 3, 5);
+  auto session = TrainingSession(*m->graph, 3, 5, 4, S);
   ASSERT_TRUE(session);
   auto feeder = ExampleFeeder::Create(*session, PairsInfo(), "test");
   ASSERT_TRUE(feeder.ok()) << feeder.status();
@@ -117,7 +131,7 @@ TEST(Seq2SeqDecoderTest, StepDecoderMatchesTeacherForcing) {
   EXPECT_EQ(t_out.i32()[3 * 3 + 0], 0);   // end symbol after y_3
   EXPECT_EQ(t_out.i32()[1 * 3 + 2], -1);  // past an empty target's end
 
-  auto decoder = Seq2SeqDecoder::Create(*m->graph, session->params(), 4, 3, 1);
+  auto decoder = Seq2SeqDecoder::Create(*m->graph, session->params(), S > 0 ? S : 4, 3, 1);
   ASSERT_TRUE(decoder.ok()) << decoder.status();
   EXPECT_EQ((*decoder)->vocab(), 3);
   ASSERT_TRUE((*decoder)->Encode(src).ok());
@@ -133,6 +147,55 @@ TEST(Seq2SeqDecoderTest, StepDecoderMatchesTeacherForcing) {
         EXPECT_NEAR(lp[n * 3 + v], want[v], 1e-5) << "t " << t << " n " << n << " v " << v;
       }
     }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(OneSymbolAndSourceOverS, StepDecoderTest, ::testing::Values(0, 6));
+
+// The padding is inert: the model with its source over S = 5 and its target
+// over T = 4 gives the loss and gradients of the same model with both padded
+// to one T = 5.
+TEST(Seq2SeqDecoderTest, SeparateAxesEqualOneCommonPaddedAxis) {
+  auto two = Load(SourceOverS());
+  auto one = Load(kModel);
+  ASSERT_TRUE(two && one);
+  const std::vector<std::vector<int32_t>> src = {{3, 4, 5, 6, 7}, {2}, {7, 6, 5, 4}};
+  const std::vector<std::vector<int32_t>> tgt = {{1, 2, 2}, {2}, {}};
+  auto s_two = TrainingSession(*two->graph, 3, 9, /*T=*/4, /*S=*/5, /*training=*/true);
+  auto s_one = TrainingSession(*one->graph, 3, 9, /*T=*/5, /*S=*/0, /*training=*/true);
+  ASSERT_TRUE(s_two && s_one);
+  std::vector<ExampleRef> refs(3);
+  for (int n = 0; n < 3; ++n) {
+    refs[n].present = true;
+    refs[n].tokens = src[n];
+    refs[n].targets = tgt[n];
+  }
+  for (Session* s : {s_two.get(), s_one.get()}) {
+    auto feeder = ExampleFeeder::Create(*s, PairsInfo(), "test");
+    ASSERT_TRUE(feeder.ok()) << feeder.status();
+    const FeedStats st = (*feeder)->Fill(refs, false, *s);
+    EXPECT_EQ(st.truncated + st.target_truncated, 0);
+    EXPECT_EQ(st.loss_count, 4 + 2 + 1);
+    s->ResetStates();
+    ASSERT_TRUE(s->Forward().ok());
+    ASSERT_TRUE(s->Backward().ok());
+  }
+  EXPECT_EQ(s_two->input("src")->dim(0), 5);
+  EXPECT_EQ(s_two->input("t_in")->dim(0), 4);
+  EXPECT_EQ(s_one->input("t_in")->dim(0), 5);
+  EXPECT_GT(s_one->loss(), 0.f);
+  EXPECT_NEAR(s_two->loss(), s_one->loss(), 1e-6);
+  ASSERT_EQ(s_two->params().size(), s_one->params().size());
+  for (size_t p = 0; p < s_two->params().size(); ++p) {
+    const Tensor a = s_two->param_grads()[p], b = s_one->param_grads()[p];
+    ASSERT_EQ(a.num_elements(), b.num_elements());
+    double norm = 0;
+    for (int64_t i = 0; i < a.num_elements(); ++i) {
+      EXPECT_EQ(s_two->params()[p].f32()[i], s_one->params()[p].f32()[i]);
+      EXPECT_NEAR(a.f32()[i], b.f32()[i], 1e-6) << two->graph->params()[p].name << " " << i;
+      norm += std::abs(b.f32()[i]);
+    }
+    EXPECT_GT(norm, 0) << two->graph->params()[p].name;  // every gradient is exercised
   }
 }
 

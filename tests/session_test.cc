@@ -49,6 +49,34 @@ TEST(SessionTest, TextbookReluRnnGivesTheWorkedHiddenStates) {
   EXPECT_NEAR(y.f32()[2], 1.5f * 17.324f - 0.5f, 1e-4);
 }
 
+// The same cell over a source axis S: the recurrence runs S steps whatever T
+// is bound to, and an unbound S is an error naming the recurrence.
+TEST(SessionTest, ARecurrenceOverSRunsSSteps) {
+  auto loaded = LoadModelFile(kTextbook);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  for (InputDef& in : *loaded->model.mutable_input()) in.set_dim(0, "S");
+  auto graph = Graph::Build(loaded->model, loaded->source);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto session = Session::Create(*graph, {{{"S", 3}, {"T", 7}, {"N", 1}}});
+  ASSERT_TRUE(session.ok()) << session.status();
+  Session& s = **session;
+  Tensor x = *s.input("x");
+  ASSERT_EQ(x.shape(), (Shape{3, 1, 1}));
+  x.f32()[0] = 10;
+  x.f32()[1] = 20;
+  x.f32()[2] = 30;
+  ASSERT_TRUE(s.Forward().ok());
+  Tensor h = *s.value("h_t");
+  ASSERT_EQ(h.shape(), (Shape{3, 1, 1}));
+  EXPECT_NEAR(h.f32()[2], 17.324f, 1e-4);
+  s.CarryStates();  // the last of S steps
+  EXPECT_NEAR(s.carried_states()[0].f32()[0], 17.324f, 1e-4);
+  auto unbound = Session::Create(*graph, {{{"T", 3}, {"N", 1}}});
+  ASSERT_FALSE(unbound.ok());
+  EXPECT_NE(unbound.status().message().find("runs over time axis S"), std::string::npos)
+      << unbound.status();
+}
+
 TEST(SessionTest, CarriedStateContinuesTheRecurrenceAcrossChunks) {
   auto c = Compile(kTextbook);
   auto whole = *Session::Create(c->graph, {{{"T", 4}, {"N", 1}}});

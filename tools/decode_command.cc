@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "graph/status_macros.h"
 #include "runtime/edit_distance.h"
+#include "runtime/example_feed.h"
 #include "runtime/example_file.h"
 #include "runtime/example_prepare.h"
 #include "runtime/example_text.h"
@@ -123,9 +124,10 @@ int RunDecode(const std::vector<std::string>& args) {
       {"beam", "K", "beam width; 1 = greedy (default 1)"},
       {"alpha", "A", "length normalisation: rank by log-prob / length^A (default 0)"},
       {"max-length", "L", "longest output, end symbol included (default: training T)"},
-      {"T", "STEPS",
-       "longest source fed; longer ones keep their first T tokens "
-       "(default: training.truncation_steps)"},
+      {"source-steps", "S",
+       "longest source fed; longer ones keep their first S tokens (default: a source time "
+       "symbol's longest source of the --eval split or of DIR/train.ex; else "
+       "training.truncation_steps)"},
       {"N", "BATCH", "sources per batch (default 64)"},
       {"eval", "SPLIT", "score DIR/SPLIT.ex (train, valid or test) instead of reading inputs"},
       {"limit", "N", "with --eval: the first N distinct sources only"},
@@ -155,7 +157,17 @@ int RunDecode(const std::vector<std::string>& args) {
   if (!ckpt.ok()) return Fail("decode", ckpt.status());
   const TrainingDef& tr = g.model().training();
   const int64_t default_t = tr.truncation_steps() > 0 ? tr.truncation_steps() : 32;
-  auto T = flags.GetInt("T", default_t);
+  // The encoder's steps: a source with its own time symbol (S) is bound to
+  // the longest source of what is decoded, as in training.
+  int64_t default_s = default_t;
+  const std::string dir = flags.Get("data");
+  if (SourceTimeSymbol(g) != kDefaultTimeSymbol && !flags.Has("source-steps")) {
+    auto file = ExampleFile::Open(
+        absl::StrCat(dir, "/", flags.Has("eval") ? flags.Get("eval") : "train", ".ex"));
+    if (!file.ok()) return Fail("decode", file.status());
+    default_s = std::max<int64_t>(1, LongestSource(**file));
+  }
+  auto T = flags.GetInt("source-steps", default_s);
   auto N = flags.GetInt("N", 64);
   auto beam = flags.GetInt("beam", 1);
   auto max_length = flags.GetInt("max-length", default_t);
@@ -169,7 +181,8 @@ int RunDecode(const std::vector<std::string>& args) {
   if (*T < 1 || *N < 1 || *beam < 1 || *max_length < 1 || *nbest < 1 || *nbest > *beam) {
     return Fail("decode",
                 absl::InvalidArgumentError(
-                    "--T, --N, --beam, --max-length must be positive and 1 <= --nbest <= --beam"),
+                    "--source-steps, --N, --beam, --max-length must be positive and 1 <= --nbest "
+                    "<= --beam"),
                 2);
   }
   std::vector<Tensor> params(g.params().size());
@@ -179,7 +192,6 @@ int RunDecode(const std::vector<std::string>& args) {
     params[p] = Tensor(FLOAT32, g.params()[p].shape, storage[p].data());
   }
   if (auto st = RestoreParams(g, *ckpt, params); !st.ok()) return Fail("decode", st);
-  const std::string dir = flags.Get("data");
   auto target_vocab = ExampleVocab::Read(dir + "/target_vocab.tsv", /*specials=*/true);
   if (!target_vocab.ok()) return Fail("decode", target_vocab.status());
   DecodeOptions options;

@@ -127,13 +127,17 @@ int EvalExamples(const Graph& graph, const CheckpointData& ckpt, const ParsedFla
   auto T = flags.GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
   auto N = flags.GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
   auto max_batches = flags.GetInt("max-chunks", 0);
-  for (const auto* v : {&T, &N, &max_batches}) {
+  auto S = flags.GetInt("source-steps", 0);
+  for (const auto* v : {&T, &N, &max_batches, &S}) {
     if (!v->ok()) return Fail("eval", v->status(), 2);
   }
   auto file = ExampleFile::Open(dir + "/" + split + ".ex");
   if (!file.ok()) return Fail("eval", file.status());
+  auto bindings = ExampleTimeBindings(graph, *T, *S, LongestSource(**file));
+  if (!bindings.ok()) return Fail("eval", bindings.status());
   SessionOptions so;
-  so.bindings = {{"T", *T}, {"N", *N}};
+  so.bindings = *std::move(bindings);
+  so.bindings["N"] = *N;
   so.training = false;
   auto session = Session::Create(graph, so);
   if (!session.ok()) return Fail("eval", session.status());
@@ -152,8 +156,14 @@ int EvalExamples(const Graph& graph, const CheckpointData& ckpt, const ParsedFla
   }
   std::cout << "\n";
   if (ev->truncated > 0) {
-    std::cout << absl::StrFormat("  %d examples longer than T=%d were cut to their first %d tokens\n",
-                                 ev->truncated, *T, *T);
+    const int64_t steps = (*feeder)->source_steps();
+    std::cout << absl::StrFormat("  %d examples longer than %d steps were cut to their first %d "
+                                 "tokens\n",
+                                 ev->truncated, steps, steps);
+  }
+  if (ev->target_truncated > 0) {
+    std::cout << absl::StrFormat("  %d targets + end longer than T=%d were cut to %d steps\n",
+                                 ev->target_truncated, *T, *T);
   }
   auto train = ExampleFile::Open(dir + "/train.ex");
   if (train.ok() && (*train)->info().label_kind == LabelKind::kClass &&
@@ -179,6 +189,7 @@ int RunEval(const std::vector<std::string>& args) {
       {"T", "STEPS", "steps per chunk (default: training.truncation_steps)"},
       {"N", "STREAMS", "streams (default: training.streams_per_worker)"},
       {"max-chunks", "K", "stop after K chunks (default: the whole split)"},
+      {"source-steps", "S", "pairs with a source time symbol: its steps (default: the longest)"},
       {"season", "K", "series: also score the seasonal-naive forecast (the value K rows ago)"},
       {"forecasts", "FILE.csv", "series: write row, actual, forecast, persistence per column"},
       {"warmup", "ROWS", "series: history rows fed before the split (default: all)"},

@@ -74,6 +74,8 @@ SymbolBindings DefaultBindings(const Graph& g, const ParsedFlags& flags) {
   b["N"] = tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16;
   if (auto t = flags.GetInt("T", -1); t.ok() && *t > 0) b["T"] = *t;
   if (auto n = flags.GetInt("N", -1); n.ok() && *n > 0) b["N"] = *n;
+  // Other time symbols (a pairs model's source S) are sized like T here.
+  for (const std::string& t : g.time_symbols()) b.emplace(t, b["T"]);
   return b;
 }
 

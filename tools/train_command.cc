@@ -64,6 +64,8 @@ int RunTrain(const std::vector<std::string>& args) {
        "`rnnflow prepare examples` (T = longest example fed, N = examples per batch)"},
       {"steps", "N", "optimizer steps (overrides training.steps)"},
       {"truncation-steps", "T", "steps per truncated-BPTT chunk"},
+      {"source-steps", "S",
+       "pairs whose source has its own time symbol: its steps (default: the longest source)"},
       {"streams-per-worker", "N", "parallel streams (batch) per worker"},
       {"lr", "X", "base learning rate"},
       {"seed", "S", "random seed (initialisation)"},
@@ -132,6 +134,7 @@ int RunTrain(const std::vector<std::string>& args) {
   };
   options.steps = get_int("steps", -1);
   options.truncation_steps = get_int("truncation-steps", -1);
+  options.source_steps = get_int("source-steps", -1);
   options.streams = get_int("streams-per-worker", -1);
   options.seed = get_int("seed", -1);
   options.threads = static_cast<int>(get_int("threads", 0));

@@ -14,7 +14,9 @@ absl::StatusOr<rnnflow::ModelDef> BuildSeq2Seq() {
   using rnnflow::TensorRef;
   constexpr int64_t kChars = 64, kPhonemes = 48, kEmbed = 64, kHidden = 128;
   GraphBuilder b("g2p_lstm");
-  auto chars = b.Input("chars", rnnflow::INT32, {"T", "N"}, rnnflow::EXAMPLE_TOKENS);
+  // The source has its own time symbol S (bound to the longest word per run); the
+  // pronunciation runs over T (truncation_steps: 32 phonemes + end).
+  auto chars = b.Input("chars", rnnflow::INT32, {"S", "N"}, rnnflow::EXAMPLE_TOKENS);
   auto chars_len = b.Input("chars_len", rnnflow::INT32, {"N"}, rnnflow::EXAMPLE_LENGTHS);
   auto ph_in = b.Input("ph_in", rnnflow::INT32, {"T", "N"}, rnnflow::EXAMPLE_TARGET_INPUTS);
   auto ph_len = b.Input("ph_len", rnnflow::INT32, {"N"}, rnnflow::EXAMPLE_TARGET_LENGTHS);
@@ -36,7 +38,7 @@ absl::StatusOr<rnnflow::ModelDef> BuildSeq2Seq() {
   t.mutable_adam();
   t.mutable_learning_rate()->set_base(0.003f);
   t.set_clip_global_norm(5);
-  t.set_truncation_steps(36);
+  t.set_truncation_steps(33);
   t.set_streams_per_worker(64);
   t.set_steps(2500);
   t.set_seed(11);
