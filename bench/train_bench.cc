@@ -171,6 +171,9 @@ absl::Status Run(const Flags& flags) {
   for (const ParamInfo& p : graph.params()) shapes.push_back(p.shape);
   RF_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer, Optimizer::Create(tr, shapes));
   RF_RETURN_IF_ERROR(FillInputs(graph, *session, 1234));
+  RunInfo run;  // training passes: a model's Dropout nodes run as in training
+  run.training = true;
+  session->set_run_info(run);
   RF_ASSIGN_OR_RETURN(FlopCount flops, CountFlops(graph, so.bindings));
 
   // Like the PyTorch script: one fixed batch, zero initial states (CarryStates

@@ -58,6 +58,21 @@ struct KernelInit {
   absl::Status Error(absl::string_view message) const;
 };
 
+// How the current pass runs, set by whoever drives a session (the trainer)
+// and read by kernels through KernelContext::run.
+struct RunInfo {
+  // Training passes activate stochastic ops (Dropout); every other pass
+  // (validation, eval, predict, generate, decode) runs them as identities.
+  bool training = false;
+  // The key of counter-based random draws (runtime/counter_rng.h): a draw is
+  // a pure function of (seed, step, rank, node, element), so runs repeat, a
+  // resumed run draws what the uninterrupted one would have, and workers of a
+  // data-parallel run draw differently.
+  uint64_t seed = 0;
+  int64_t step = 0;
+  int rank = 0;
+};
+
 // The buffers of one call. Gradient tensors follow one rule: kernels ADD into
 // input gradients (a tensor may feed several consumers; the scheduler zeroes
 // gradient buffers before the backward pass). An input gradient that nobody
@@ -69,6 +84,7 @@ struct KernelContext {
   std::vector<Tensor> input_grads;   // backward only; add into these
   int64_t time_step = -1;            // >= 0 in step mode
   dnnl::stream* stream = nullptr;
+  const RunInfo* run = nullptr;  // null: an inference pass
 };
 
 class OpKernel {

@@ -213,6 +213,7 @@ absl::Status Session::CreateKernels() {
     step->node = node_id;
     step->recurrent = node.recurrent;
     step->needs_backward = training_ && node.needs_backward;
+    step->ctx.run = &run_;
 
     KernelInit init;
     init.node_name = node.def->name();

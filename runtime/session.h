@@ -76,6 +76,12 @@ class Session {
   // batch, so reduced gradients equal one big batch's.
   void set_loss_gradient(float g) { loss_gradient_ = g; }
 
+  // Training mode and the random key of the following passes (RunInfo in
+  // runtime/kernel.h). A new session runs in inference mode: stochastic ops
+  // are identities until a trainer sets training = true for its steps.
+  void set_run_info(const RunInfo& run) { run_ = run; }
+  const RunInfo& run_info() const { return run_; }
+
   // Data parallelism: from now on Backward() hands each parameter gradient
   // to `reducer` the moment it is final and returns after reducer->Finish().
   // The reducer must outlive the session (nullptr detaches it).
@@ -123,6 +129,7 @@ class Session {
   std::vector<std::unique_ptr<Step>> steps_;  // in Graph::schedule() order
   GradientReducer* reducer_ = nullptr;
   float loss_gradient_ = 1.f;
+  RunInfo run_;  // every step's KernelContext::run points here
   // For each segment, the reducer indices of the parameter gradients that
   // are final once the segment's backward has run; then those of parameters
   // no backward touches.

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "graph/status_macros.h"
@@ -562,8 +563,19 @@ absl::StatusOr<StepResult> Trainer::Step() {
   }
   const double data_seconds = Now() - start;
   if (new_epoch) session_->ResetStates();
-  RF_RETURN_IF_ERROR(session_->Forward());
-  RF_RETURN_IF_ERROR(session_->Backward());
+  {
+    // Only this step's passes train (Dropout active); its random draws are
+    // keyed by the checkpointed RNG word and step, so a resume is exact.
+    RunInfo run;
+    run.training = true;
+    run.seed = rng_state_;
+    run.step = step_;
+    run.rank = options_.world_rank;
+    session_->set_run_info(run);
+    auto to_inference = absl::MakeCleanup([this] { session_->set_run_info(RunInfo()); });
+    RF_RETURN_IF_ERROR(session_->Forward());
+    RF_RETURN_IF_ERROR(session_->Backward());
+  }
   const TrainingDef& tr = graph_.model().training();
   StepResult r;
   r.data_seconds = data_seconds;

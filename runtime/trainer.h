@@ -182,7 +182,7 @@ class Trainer {
   std::unique_ptr<ExampleTraining> examples_;
   int series_input_ = -1, next_series_input_ = -1;
   int64_t step_ = 0;
-  uint64_t rng_state_ = 0;  // reserved for dropout / sampling; checkpointed
+  uint64_t rng_state_ = 0;  // the seed of training passes' RunInfo; checkpointed
   bool interrupted_ = false;
   bool stop_agreed_ = false;                   // with workers: some worker asked to stop
   std::optional<CheckpointData> resume_from_;  // loaded by Init, restored once set up

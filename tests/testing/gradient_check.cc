@@ -195,6 +195,7 @@ class Harness {
       }
     }
     if (opt_.step_mode) ctx.time_step = t;
+    ctx.run = &opt_.run;
     return ctx;
   }
 

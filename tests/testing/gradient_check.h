@@ -44,6 +44,7 @@
 #include "graph/shape.h"
 #include "gtest/gtest.h"
 #include "proto/rnnflow.pb.h"
+#include "runtime/kernel.h"
 #include "runtime/tensor.h"
 
 namespace rnnflow {
@@ -86,6 +87,10 @@ struct GradientCheckOptions {
   std::vector<int> invalid_output_grads;
   // Pre-fill input gradients with random values and check they are added to.
   bool check_accumulation = true;
+  // The pass every Forward and Backward sees (KernelContext::run). The
+  // default is an inference pass; a training RunInfo fixes stochastic ops'
+  // draws (a Dropout mask), so finite differences see one function.
+  RunInfo run;
 };
 
 struct InputGradientError {
