@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include "graph/graph.h"
 #include "graph/model_loader.h"
@@ -244,6 +245,77 @@ TEST(ExampleTrainingTest, MissingOrMismatchedDataIsAClearError) {
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().message(),
             o.data_path + "/train.ex: cannot open: No such file or directory");
+}
+
+// Pairs whose source runs over its own axis S: the trainer binds S to the
+// longest source of the train and valid splits, or to --source-steps, and
+// reports truncation per side.
+TEST(ExampleTrainingTest, APairsModelsSourceStepsComeFromTheDataOrTheFlag) {
+  const std::string dir = TempDir("pairs_s");
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir + "/dict.txt");
+    const char* kLetters[] = {"AA", "B", "K", "D"};
+    for (int i = 0; i < 40; ++i) {
+      std::string word, phonemes;
+      for (int k = 0; k < 2 + i % 8; ++k) {  // words of 2-9 letters
+        word += static_cast<char>('A' + (i + k) % 4);
+        phonemes += std::string(k ? " " : "") + kLetters[(i + k) % 4];
+      }
+      out << word << "  " << phonemes << "\n";
+    }
+  }
+  ExamplePrepareOptions p;
+  p.format = "cmudict";
+  p.fields.label = "";
+  p.fields.target = "phonemes";
+  p.label_kind = LabelKind::kNone;
+  p.rules.level = TokenLevel::kChar;
+  p.valid_fraction = 0.2;
+  p.test_fraction = 0;
+  auto report = PrepareExamples({dir + "/dict.txt"}, dir + "/prep", p);
+  ASSERT_TRUE(report.ok()) << report.status();
+  LoadedModel keep;
+  auto graph = BuildGraph(R"(
+format_version: 1
+name: "pairs"
+input { name: "src"   dtype: INT32 dim: ["S", "N"] feed: EXAMPLE_TOKENS }
+input { name: "len"   dtype: INT32 dim: ["N"]      feed: EXAMPLE_LENGTHS }
+input { name: "t_in"  dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TARGET_INPUTS }
+input { name: "t_out" dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TARGET_OUTPUTS }
+node { name: "emb" op: "Embedding" input: "src"
+       attr { key: "vocab" value { i: 8 } } attr { key: "dim" value { i: 4 } } }
+node { name: "enc" op: "GRU" input: ["emb", "", "len"] attr { key: "hidden" value { i: 4 } } }
+node { name: "temb" op: "Embedding" input: "t_in"
+       attr { key: "vocab" value { i: 8 } } attr { key: "dim" value { i: 4 } } }
+node { name: "dec" op: "GRU" input: ["temb", "enc:1"] attr { key: "hidden" value { i: 4 } } }
+node { name: "logits" op: "Dense" input: "dec" attr { key: "units" value { i: 8 } } }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "t_out"] }
+loss: "loss"
+training { adam {} truncation_steps: 6 streams_per_worker: 4 }
+)",
+                          &keep);
+  for (int64_t source_steps : {0, 4}) {
+    std::ostringstream log;
+    TrainerOptions o;
+    o.data_path = dir + "/prep";
+    o.steps = 1;
+    o.source_steps = source_steps;
+    o.threads = 1;
+    o.log = &log;
+    auto t = Trainer::Create(*graph, o);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_TRUE((*t)->Run().ok());
+    EXPECT_EQ((*t)->session().input("src")->dim(0), source_steps > 0 ? 4 : 9);
+    EXPECT_EQ((*t)->session().input("t_in")->dim(0), 6);
+    EXPECT_NE(log.str().find("targets + end longer than T=6 keep their first 6 steps"),
+              std::string::npos)
+        << log.str();
+    EXPECT_EQ(
+        log.str().find("longer than 4 source steps keep their first 4 tokens") != std::string::npos,
+        source_steps > 0)
+        << log.str();
+  }
 }
 
 }  // namespace
