@@ -214,14 +214,14 @@ class GraphBuilderImpl {
   }
 
   // The time symbol of a recurrence group: that of the sequences its nodes
-  // read, or "T" when none decides it before it is needed.
+  // read, or "T" when they read none.
   std::string GroupTime(int group) {
     std::string& s = group_time_[group];
     if (s.empty()) s = kDefaultTimeSymbol;
     return s;
   }
 
-  // The time axis of tensor t as node `n` sees it ("" for static tensors).
+  // The time axis of tensor t ("" for static tensors).
   std::string TimeOf(int t) {
     const TensorInfo& ti = g_.tensors_[t];
     if (ti.time == TimeKind::kSequence) return ti.time_symbol;
@@ -616,8 +616,15 @@ class GraphBuilderImpl {
     return absl::OkStatus();
   }
 
+  // In unit order: every node of a recurrence group is inferred (and the
+  // group's time axis decided) before any node outside it reads its values.
   absl::Status InferShapes() {
-    for (int n : topo_) {
+    OrderUnits();
+    std::vector<int> order;
+    for (const std::vector<int>& nodes : units_) {
+      order.insert(order.end(), nodes.begin(), nodes.end());
+    }
+    for (int n : order) {
       NodeInfo& info = g_.nodes_[n];
       std::vector<SymShape> seen_shapes(info.inputs.size());
       std::vector<const SymShape*> shapes(info.inputs.size(), nullptr);
@@ -899,10 +906,24 @@ class GraphBuilderImpl {
     }
   }
 
-  // Orders execution units: each non-recurrent node alone, each recurrence
-  // group as one unit (run step by step). The units form a DAG: a node that
-  // depends on a group and feeds it would itself be on the recurrence.
+  // Cuts the schedule into segments, one per execution unit.
   void BuildSchedule() {
+    for (const std::vector<int>& nodes : units_) {
+      Segment seg;
+      seg.begin = static_cast<int>(g_.schedule_.size());
+      g_.schedule_.insert(g_.schedule_.end(), nodes.begin(), nodes.end());
+      seg.end = static_cast<int>(g_.schedule_.size());
+      seg.recurrent = g_.nodes_[nodes[0]].recurrent;
+      if (seg.recurrent) seg.time_symbol = GroupTime(group_[nodes[0]]);
+      g_.segments_.push_back(seg);
+    }
+  }
+
+  // Execution units: each non-recurrent node alone, each recurrence group as
+  // one unit (run step by step), in an order of their DAG (a node that depends
+  // on a group and feeds it would itself be on the recurrence); each unit's
+  // nodes in topological order.
+  void OrderUnits() {
     const int n_nodes = model().node_size();
     std::vector<int> unit(n_nodes);
     std::map<int, int> group_unit;
@@ -940,15 +961,10 @@ class GraphBuilderImpl {
       }
     }
     for (int u : order) {
-      Segment seg;
-      seg.begin = static_cast<int>(g_.schedule_.size());
+      units_.emplace_back();
       for (int n : topo_) {
-        if (unit[n] == u) g_.schedule_.push_back(n);
+        if (unit[n] == u) units_.back().push_back(n);
       }
-      seg.end = static_cast<int>(g_.schedule_.size());
-      seg.recurrent = g_.nodes_[g_.schedule_[seg.begin]].recurrent;
-      if (seg.recurrent) seg.time_symbol = GroupTime(group_[g_.schedule_[seg.begin]]);
-      g_.segments_.push_back(seg);
     }
   }
 
@@ -956,6 +972,7 @@ class GraphBuilderImpl {
   Graph g_;
   std::vector<int> topo_;
   std::vector<int> group_;  // recurrence group of each node, -1 if none
+  std::vector<std::vector<int>> units_;  // OrderUnits()
   // Time symbol of each recurrence group (by group id; "" until decided).
   absl::flat_hash_map<int, std::string> group_time_;
   // Who owns each name, and where.

@@ -145,6 +145,27 @@ TEST(GraphTest, ACustomRecurrenceRunsOverTheAxisOfWhatItReads) {
   EXPECT_EQ(recurrent, 1);
 }
 
+// A node outside the recurrence reads a per-step value ("probe", before
+// "pre" in topological order) before the node that decides the recurrence's
+// axis: the axis is still S.
+TEST(GraphTest, ARecurrencesAxisIsDecidedBeforeAnyoneOutsideReadsIt) {
+  auto b = Build(R"(
+format_version: 1
+input { name: "x" dtype: FLOAT32 dim: ["S", "N", "1"] }
+param { name: "w" shape: [1, 1] }
+state { name: "h" dim: ["N", "1"] update: "h_t" }
+node { name: "hw" op: "MatMul" input: ["h", "w"] }
+node { name: "probe" op: "Tanh" input: ["hw"] }
+node { name: "xw" op: "MatMul" input: ["x", "w"] }
+node { name: "pre" op: "Add" input: ["xw", "hw"] }
+node { name: "h_t" op: "Tanh" input: ["pre"] }
+node { name: "loss" op: "MeanSquaredError" input: ["probe", "x"] }
+loss: "loss"
+)");
+  ASSERT_TRUE(b->graph.ok()) << b->graph.status();
+  EXPECT_EQ(ShapeToString(b->graph->tensor(b->graph->FindTensor("probe")).shape), "[S,N,1]");
+}
+
 TEST(GraphTest, ARecurrenceReadingTwoAxesIsAnError) {
   auto b = Build(R"(
 format_version: 1
