@@ -35,3 +35,20 @@ out=$(printf 'I loved this movie, it was wonderful.\nAwful.\n' |
   --data "$WORK/uci" --T 32)
 echo "$out"
 [ "$(echo "$out" | grep -cE '^[01]	0\.[5-9][0-9]*$|^[01]	1\.0+$')" = 2 ]
+# The IMDB model (dropout, a bidirectional LSTM, pooling over each length)
+# on the same sentences: dropout trains, eval and predict run without it.
+"$RNNFLOW" train "$SRC/examples/sentiment/imdb.pbtxt" --data "$WORK/uci" --steps 100 \
+  --truncation-steps 32 --streams-per-worker 16 --bucket-window 4 --log-every 50 \
+  --metrics "$WORK/imdb_metrics.jsonl" --checkpoint-dir "$WORK/imdb_ckpt" | tee "$WORK/imdb_train.log"
+acc=$(grep -o '"valid_accuracy": [0-9.]*' "$WORK/imdb_metrics.jsonl" | tail -1 | cut -d' ' -f2)
+echo "imdb.pbtxt validation accuracy after 100 steps: $acc (threshold 0.65)"
+awk -v a="$acc" 'BEGIN { exit !(a > 0.65) }'
+"$RNNFLOW" eval "$SRC/examples/sentiment/imdb.pbtxt" --checkpoint "$WORK/imdb_ckpt" \
+  --data "$WORK/uci" --split valid --T 32 --N 16 | tee "$WORK/imdb_eval.log"
+# eval's accuracy (no dropout) is the trainer's last validation accuracy.
+grep -q "accuracy $(printf '%.4f' "$acc")" "$WORK/imdb_eval.log"
+out=$(printf 'I loved this movie, it was wonderful.\nAwful.\n' |
+  "$RNNFLOW" predict "$SRC/examples/sentiment/imdb.pbtxt" --checkpoint "$WORK/imdb_ckpt" \
+  --data "$WORK/uci" --T 32)
+echo "$out"
+[ "$(echo "$out" | grep -cE '^[01]	0\.[5-9][0-9]*$|^[01]	1\.0+$')" = 2 ]
