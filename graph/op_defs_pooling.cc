@@ -29,7 +29,7 @@ absl::Status PoolOverTimeShape(ShapeContext& ctx) {
 }
 
 constexpr char kLengthsDoc[] =
-    "[N] INT32 (optional), 1 <= len_n <= T: sequence n's steps are t < len_n (padding after "
+    "[N] INT32, 1 <= len_n <= T: sequence n's steps are t < len_n (padding after "
     "it is ignored and gets no gradient)";
 
 }  // namespace
