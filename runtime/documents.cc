@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "graph/status_macros.h"
 #include "runtime/data_io.h"
+#include "runtime/token_streams.h"
 
 namespace rnnflow {
 namespace {
@@ -173,6 +174,13 @@ absl::StatusOr<DocumentStarts> DocumentStarts::Read(const std::string& dir,
     d.starts_.push_back(pos);
   }
   return d;
+}
+
+absl::StatusOr<DocumentStarts> ReadSplitDocuments(const std::string& dir,
+                                                  const std::string& split) {
+  RF_ASSIGN_OR_RETURN(std::unique_ptr<TokenFile> tokens,
+                      TokenFile::Open(absl::StrCat(dir, "/", split, ".tok")));
+  return DocumentStarts::Read(dir, split, tokens->size());
 }
 
 void DocumentStarts::Fill(int64_t stream_length, int64_t first_column, int64_t position,

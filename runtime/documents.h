@@ -59,6 +59,11 @@ class DocumentStarts {
   std::vector<int64_t> starts_;
 };
 
+// The document starts of split SPLIT of the prepared directory DIR, bounded
+// by the size of DIR/SPLIT.tok. What a `feed: RESETS` input needs, for the
+// trainer and for `rnnflow eval` alike.
+absl::StatusOr<DocumentStarts> ReadSplitDocuments(const std::string& dir, const std::string& split);
+
 }  // namespace rnnflow
 
 #endif  // RNNFLOW_RUNTIME_DOCUMENTS_H_

@@ -20,8 +20,7 @@ namespace rnnflow {
 namespace {
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // SplitMix64: the initial RNG word of a run derived from its seed.
@@ -60,9 +59,8 @@ absl::Status Trainer::CheckVocabulary(int64_t vocab) const {
     const int64_t rows = node.def->attr().at("vocab").i();
     if (rows < vocab) {
       return absl::InvalidArgumentError(absl::StrCat(
-          options_.data_path, ": the corpus has a vocabulary of ", vocab,
-          " tokens but node '", node.def->name(), "' (Embedding) has vocab ", rows,
-          "; raise its vocab attribute"));
+          options_.data_path, ": the corpus has a vocabulary of ", vocab, " tokens but node '",
+          node.def->name(), "' (Embedding) has vocab ", rows, "; raise its vocab attribute"));
     }
   }
   return absl::OkStatus();
@@ -148,9 +146,11 @@ absl::Status Trainer::Init() {
   if (resets_input_ >= 0) {
     const TensorInfo& t = graph_.tensor(resets_input_);
     if (t.dtype != FLOAT32 || t.shape.size() != 2 || series_input_ >= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "graph input '", t.name, "' is fed document resets and must be FLOAT32 [T, N] in a "
-          "model trained on text; got ", DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input '", t.name,
+                       "' is fed document resets and must be FLOAT32 [T, N] in a "
+                       "model trained on text; got ",
+                       DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
     }
   }
   if (window_ > 0 && series_input_ < 0) {
@@ -171,8 +171,7 @@ absl::Status Trainer::Init() {
           "NEXT_SERIES");
     }
   } else if (series_input_ >= 0 || next_series_input_ >= 0) {
-    if (series_input_ < 0 || next_series_input_ < 0 || tokens_input_ >= 0 ||
-        targets_input_ >= 0) {
+    if (series_input_ < 0 || next_series_input_ < 0 || tokens_input_ >= 0 || targets_input_ >= 0) {
       return absl::InvalidArgumentError(
           "training on a time series needs one graph input with `feed: SERIES` and one with "
           "`feed: NEXT_SERIES`, both FLOAT32 [T, N, F], and no token inputs");
@@ -289,13 +288,12 @@ absl::Status Trainer::InitSeries(int ranks) {
   }
   for (int id : {series_input_, next_series_input_}) {
     const TensorInfo& t = graph_.tensor(id);
-    if (t.dtype != FLOAT32 || t.shape.size() != 3 ||
-        t.shape[2] != Dim::Known(features)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "graph input '", t.name, "' is fed with the series of ", dir,
-          " and must be FLOAT32 [T, N, ", features, "] (", features, " prepared column",
-          features == 1 ? "" : "s", "); got ",
-          DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
+    if (t.dtype != FLOAT32 || t.shape.size() != 3 || t.shape[2] != Dim::Known(features)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input '", t.name, "' is fed with the series of ", dir,
+                       " and must be FLOAT32 [T, N, ", features, "] (", features,
+                       " prepared column", features == 1 ? "" : "s", "); got ",
+                       DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
     }
   }
   return absl::OkStatus();
@@ -379,8 +377,8 @@ absl::Status Trainer::SaveCheckpoint() {
     }
   }
   if (!status.ok()) {
-    return absl::Status(status.code(), absl::StrCat("cannot write the checkpoint of step ",
-                                                    step_, ": ", status.message()));
+    return absl::Status(status.code(), absl::StrCat("cannot write the checkpoint of step ", step_,
+                                                    ": ", status.message()));
   }
   auto files = ListCheckpoints(options_.checkpoint_dir);
   last_checkpoint_ = files.ok() && !files->empty() ? files->back() : options_.checkpoint_dir;
@@ -413,9 +411,8 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   if (c.stream_length != train_stream_length() || c.stream_position < 0 ||
       (!examples_ && !windows_train_ && c.stream_position > c.stream_length)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        path, ": written for streams of ", c.stream_length, " tokens (position ",
-        c.stream_position, "); this corpus split gives ", train_stream_length(),
-        ": resume with the same --data"));
+        path, ": written for streams of ", c.stream_length, " tokens (position ", c.stream_position,
+        "); this corpus split gives ", train_stream_length(), ": resume with the same --data"));
   }
   if (c.step < 0 || c.optimizer_step < 0) {
     return absl::DataLossError(absl::StrCat(path, ": negative step ", c.step));
@@ -425,8 +422,7 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   RF_RETURN_IF_ERROR(
       RestoreCheckpointTensors(path, "parameter", c.params, param_names, session_->params()));
   RF_RETURN_IF_ERROR(RestoreCheckpointTensors(path, "optimizer state", c.optimizer,
-                                              OptimizerStateNames(),
-                                              optimizer_->StateTensors()));
+                                              OptimizerStateNames(), optimizer_->StateTensors()));
   // The checkpoint holds all C columns of every carried state; this worker
   // takes [rank * N, (rank + 1) * N).
   std::vector<CheckpointTensor> carried = c.carried;
@@ -517,8 +513,7 @@ absl::Status Trainer::Feed(TokenStreams& streams, bool* new_epoch) {
   if (resets_input_ >= 0) {  // the chunk just served starts at position() - steps()
     const DocumentStarts& docs = &streams == train_.get() ? *train_docs_ : *valid_docs_;
     Tensor resets = session_->value(resets_input_);
-    docs.Fill(streams.stream_length(), streams.first_column(),
-              streams.position() - streams.steps(),
+    docs.Fill(streams.stream_length(), streams.first_column(), streams.position() - streams.steps(),
               absl::MakeSpan(resets.f32(), resets.num_elements()), T_, N_);
   }
   return absl::OkStatus();
@@ -526,16 +521,15 @@ absl::Status Trainer::Feed(TokenStreams& streams, bool* new_epoch) {
 
 absl::Status Trainer::OpenDocuments(const char* split, std::optional<DocumentStarts>* docs) {
   if (resets_input_ < 0) return absl::OkStatus();
-  const std::string& dir = options_.data_path;
-  const std::string tok = absl::StrCat(dir, "/", split, ".tok");
-  auto file = TokenFile::Open(tok);
-  if (!file.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "graph input '", graph_.tensor(resets_input_).name, "' (feed: RESETS) needs a corpus "
-        "prepared from several files (`rnnflow prepare text FILE FILE... --out DIR`); ",
-        file.status().message()));
+  auto read = ReadSplitDocuments(options_.data_path, split);
+  if (!read.ok()) {
+    return absl::Status(read.status().code(),
+                        absl::StrCat("graph input '", graph_.tensor(resets_input_).name,
+                                     "' (feed: RESETS) needs a corpus prepared from several files "
+                                     "(`rnnflow prepare text FILE FILE... --out DIR`); ",
+                                     read.status().message()));
   }
-  RF_ASSIGN_OR_RETURN(*docs, DocumentStarts::Read(dir, split, (*file)->size()));
+  *docs = *std::move(read);
   return absl::OkStatus();
 }
 
@@ -607,8 +601,8 @@ absl::StatusOr<StepResult> Trainer::Step() {
                                             ") is not finite; lower the learning rate or "
                                             "enable clip_global_norm"));
   }
-  RF_RETURN_IF_ERROR(optimizer_->Apply(session_->params(), session_->param_grads(),
-                                       r.learning_rate));
+  RF_RETURN_IF_ERROR(
+      optimizer_->Apply(session_->params(), session_->param_grads(), r.learning_rate));
   if (!examples_) session_->CarryStates();
   r.seconds = Now() - start;
   return r;
@@ -633,8 +627,8 @@ absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
     valid_->set_position(0);
   }
   double sum = 0;
-  int64_t n = std::min(chunks, series() ? series_valid_->chunks_per_epoch()
-                                        : valid_->chunks_per_epoch());
+  int64_t n =
+      std::min(chunks, series() ? series_valid_->chunks_per_epoch() : valid_->chunks_per_epoch());
   for (int64_t i = 0; i < n; ++i) {
     bool new_epoch = false;
     RF_RETURN_IF_ERROR(series() ? Feed(*series_valid_, &new_epoch) : Feed(*valid_, &new_epoch));
@@ -689,8 +683,7 @@ absl::StatusOr<float> Trainer::ValidateWindows(int64_t batches) {
 // Example models: the whole valid split, loss and
 // accuracy logged and appended to the metrics.
 absl::StatusOr<float> Trainer::ValidateExamples(std::ofstream& metrics) {
-  RF_ASSIGN_OR_RETURN(ExampleEvaluation ev,
-                      examples_->Validate(*session_, /*max_batches=*/0));
+  RF_ASSIGN_OR_RETURN(ExampleEvaluation ev, examples_->Validate(*session_, /*max_batches=*/0));
   std::string acc, acc_json;
   if (ev.has_accuracy) {
     acc = absl::StrFormat(", accuracy %.4f (%d/%d)", ev.score.accuracy(), ev.score.correct,
@@ -698,8 +691,8 @@ absl::StatusOr<float> Trainer::ValidateExamples(std::ofstream& metrics) {
     acc_json = absl::StrFormat(", \"valid_accuracy\": %.9g", ev.score.accuracy());
   }
   if (options_.log) {
-    *options_.log << absl::StrFormat("validation at step %d: loss %.4f%s over %d examples\n",
-                                     step_, ev.loss, acc, ev.examples);
+    *options_.log << absl::StrFormat("validation at step %d: loss %.4f%s over %d examples\n", step_,
+                                     ev.loss, acc, ev.examples);
   }
   if (metrics.is_open()) {
     metrics << absl::StrFormat("{\"step\": %d, \"valid_loss\": %.9g%s, \"valid_examples\": %d}\n",
@@ -720,9 +713,9 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     metrics.open(options_.metrics_path, std::ios::app);
     if (!metrics) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          options_.metrics_path, ": cannot open for appending",
-          ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.metrics_path, ": cannot open for appending",
+                       ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
     }
     if (partial) metrics << "\n";  // a killed run's last line stays unparsable alone
   }
@@ -816,8 +809,8 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
         window_steps = 0;
       }
     }
-    const bool validate = has_valid() &&
-                          ((options_.valid_every > 0 && r.step % options_.valid_every == 0) || last);
+    const bool validate =
+        has_valid() && ((options_.valid_every > 0 && r.step % options_.valid_every == 0) || last);
     if (validate && examples_) {
       RF_RETURN_IF_ERROR(ValidateExamples(metrics).status());
     } else if (validate) {
@@ -831,8 +824,8 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       }
       if (metrics.is_open()) {
         metrics << absl::StrFormat(
-            "{\"step\": %d, \"valid_loss\": %.9g, \"valid_bits_per_token\": %.9g}\n", r.step,
-            vloss, vloss / std::log(2.0));
+            "{\"step\": %d, \"valid_loss\": %.9g, \"valid_bits_per_token\": %.9g}\n", r.step, vloss,
+            vloss / std::log(2.0));
         metrics.flush();
       }
     }

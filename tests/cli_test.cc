@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
@@ -74,6 +75,39 @@ TEST_F(CliTest, PrepareTrainEvalGenerate) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output.substr(0, 4), "the ");
   EXPECT_EQ(r.output.size(), 4u + 30u + 1u);
+}
+
+// A model with a `feed: RESETS` input over a corpus of several documents:
+// `eval` resets the state at the split's document starts exactly as the
+// trainer's validation does, so both report the same loss.
+TEST_F(CliTest, EvalResetsAtDocumentStartsLikeValidation) {
+  const std::string docs = dir_ + "/docs";
+  std::system(("mkdir -p " + docs).c_str());
+  for (int d = 0; d < 400; ++d) {  // short documents: many starts in each split
+    std::string text;
+    for (int w = 0; w < 3 + d % 7; ++w) absl::StrAppend(&text, d % 3 ? "abc " : "xyz ", w, " ");
+    std::ofstream(absl::StrCat(docs, "/doc", 100 + d, ".txt")) << text << "\n";
+  }
+  std::string model;
+  std::getline(std::ifstream(dir_ + "/model.pbtxt"), model, '\0');
+  model = absl::StrReplaceAll(
+      model, {{"feed: NEXT_TOKENS }",
+               "feed: NEXT_TOKENS }\ninput { name: \"resets\" dtype: FLOAT32 dim: [\"T\", "
+               "\"N\"] feed: RESETS }"},
+              {"input: \"embed\"", "input: [\"embed\", \"\", \"\", \"\", \"resets\"]"}});
+  std::ofstream(dir_ + "/docs.pbtxt") << model;
+  Result r = RunCli(absl::StrCat("prepare text ", docs, " --out ", dir_, "/prepared"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = RunCli(absl::StrCat("train ", dir_, "/docs.pbtxt --data ", dir_, "/prepared --steps 40 ",
+                          "--valid-every 40 --checkpoint-dir ", dir_, "/run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const size_t at = r.output.find("validation at step 40: loss ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string validation = r.output.substr(at + 28, 6);
+  r = RunCli(absl::StrCat("eval ", dir_, "/docs.pbtxt --checkpoint ", dir_, "/run --data ", dir_,
+                          "/prepared --split valid --max-chunks 20"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(absl::StrCat("loss ", validation, " nats/token"))) << validation;
 }
 
 // `predict` on a forecasting model: one row per line in original units, the

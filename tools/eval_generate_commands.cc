@@ -2,11 +2,13 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/checkpoint.h"
 #include "runtime/csv.h"
+#include "runtime/documents.h"
 #include "runtime/example_feed.h"
 #include "runtime/example_training.h"
 #include "runtime/generator.h"
@@ -151,8 +153,8 @@ int EvalExamples(const Graph& graph, const CheckpointData& ckpt, const ParsedFla
   std::cout << absl::StrFormat("%s split '%s' at step %d: %d examples, loss %.4f", dir, split,
                                ckpt.step, ev->examples, ev->loss);
   if (ev->has_accuracy) {
-    std::cout << absl::StrFormat(", accuracy %.4f (%d/%d)", ev->score.accuracy(),
-                                 ev->score.correct, ev->score.total);
+    std::cout << absl::StrFormat(", accuracy %.4f (%d/%d)", ev->score.accuracy(), ev->score.correct,
+                                 ev->score.total);
   }
   std::cout << "\n";
   if (ev->truncated > 0) {
@@ -239,8 +241,17 @@ int RunEval(const std::vector<std::string>& args) {
     return Fail("eval", absl::InvalidArgumentError("the model needs inputs with `feed: "
                                                    "TOKENS` and `feed: NEXT_TOKENS`"));
   }
-  auto streams = OpenTrainingStreams(flags.Get("data"), flags.Get("split", "valid"), *N, *T);
+  const std::string split = flags.Get("split", "valid");
+  auto streams = OpenTrainingStreams(flags.Get("data"), split, *N, *T);
   if (!streams.ok()) return Fail("eval", streams.status());
+  // feed: RESETS: the split's document starts, as in training's validation.
+  const int resets = FeedInput(g, RESETS);
+  std::optional<DocumentStarts> docs;
+  if (resets >= 0) {
+    auto read = ReadSplitDocuments(flags.Get("data"), split);
+    if (!read.ok()) return Fail("eval", read.status());
+    docs = *std::move(read);
+  }
   SessionOptions so;
   so.bindings = {{"T", *T}, {"N", *N}};
   so.training = false;
@@ -256,6 +267,12 @@ int RunEval(const std::vector<std::string>& args) {
     Tensor x = s.value(tokens), y = s.value(targets);
     (*streams)->Next(absl::MakeSpan(x.i32(), x.num_elements()),
                      absl::MakeSpan(y.i32(), y.num_elements()));
+    if (docs) {  // the chunk just read starts at position() - steps()
+      Tensor r = s.value(resets);
+      docs->Fill((*streams)->stream_length(), (*streams)->first_column(),
+                 (*streams)->position() - (*streams)->steps(),
+                 absl::MakeSpan(r.f32(), r.num_elements()), *T, *N);
+    }
     if (auto st = s.Forward(); !st.ok()) return Fail("eval", st);
     sum += s.loss();
     s.CarryStates();
@@ -265,8 +282,8 @@ int RunEval(const std::vector<std::string>& args) {
       "%s split '%s' at step %d: %d tokens, loss %.4f nats/token, perplexity "
       "%.3f, %.4f "
       "bits/token\n",
-      flags.Get("data"), flags.Get("split", "valid"), ckpt->step, chunks * *T * *N, loss,
-      std::exp(loss), loss / std::log(2.0));
+      flags.Get("data"), split, ckpt->step, chunks * *T * *N, loss, std::exp(loss),
+      loss / std::log(2.0));
   return 0;
 }
 
