@@ -21,8 +21,7 @@
 namespace {
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // Median seconds of `fn` over repetitions filling about `budget` seconds;
@@ -76,8 +75,7 @@ int main(int argc, char** argv) {
     std::vector<float> plain(n, 1.f), grad(n, 1.f);
     const double t_mpi = Median(
         [&] {
-          MPI_Allreduce(MPI_IN_PLACE, plain.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM,
-                        comm);
+          MPI_Allreduce(MPI_IN_PLACE, plain.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, comm);
         },
         budget, comm);
     rnnflow::BucketedAllReducer reducer(comm, static_cast<int64_t>(bytes));

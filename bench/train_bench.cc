@@ -9,6 +9,7 @@
 // process with the same thread count: dnnl_sgemm 2048^3 f32, median of a few
 // runs. Prints one line `RESULT {json}`.
 #include <omp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +21,6 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <sys/resource.h>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -49,8 +49,7 @@ struct Flags {
 };
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 double Median(std::vector<double> v) {
@@ -136,9 +135,9 @@ absl::Status FillInputs(const Graph& graph, Session& session, uint64_t seed) {
       }
     }
     if (range <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot tell the valid range of INT32 input '", info.name,
-          "' (not read by an Embedding or a SoftmaxCrossEntropy)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot tell the valid range of INT32 input '", info.name,
+                       "' (not read by an Embedding or a SoftmaxCrossEntropy)"));
     }
     std::uniform_int_distribution<int32_t> ids(0, static_cast<int32_t>(range - 1));
     int32_t* p = t.i32();
@@ -240,11 +239,11 @@ absl::Status Run(const Flags& flags) {
       "\"cpu_util\": %.2f, \"others_busy_cpus\": %.2f, \"others_busy_step_median\": %.2f, "
       "\"n_quiet_steps\": %d, \"step_ms_quiet_median\": %.3f, "
       "\"loss_first\": %.6f, \"loss_last\": %.6f, \"param_count\": %d}",
-      flags.config.empty() ? graph.model().name() : flags.config, flags.model, T, N,
-      flags.threads, omp_get_max_threads(), static_cast<int>(times.size()), step_s * 1e3,
+      flags.config.empty() ? graph.model().name() : flags.config, flags.model, T, N, flags.threads,
+      omp_get_max_threads(), static_cast<int>(times.size()), step_s * 1e3,
       *std::min_element(times.begin(), times.end()) * 1e3, wall / times.size() * 1e3,
-      Median(fwds) * 1e3, Median(bwds) * 1e3, Median(opts) * 1e3, T * N / step_s, N / step_s,
-      gflop, gflops, gemm_peak, gemm_peak > 0 ? 100.0 * gflops / gemm_peak : 0.0, cpu / wall,
+      Median(fwds) * 1e3, Median(bwds) * 1e3, Median(opts) * 1e3, T * N / step_s, N / step_s, gflop,
+      gflops, gemm_peak, gemm_peak > 0 ? 100.0 * gflops / gemm_peak : 0.0, cpu / wall,
       std::max(0.0, (s1.busy - s0.busy) / hz - cpu) / wall, Median(others),
       static_cast<int>(quiet.size()), quiet.empty() ? 0.0 : Median(quiet) * 1e3, first_loss, loss,
       graph.NumParameters());

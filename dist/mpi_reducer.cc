@@ -17,8 +17,7 @@ namespace rnnflow {
 namespace {
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 absl::Status MpiError(int code, const char* what) {
@@ -127,8 +126,7 @@ std::string MpiWorld::BindingMap(int omp_threads) const {
   return out;
 }
 
-BucketedAllReducer::BucketedAllReducer(MPI_Comm comm, int64_t bucket_bytes,
-                                       double timeout_seconds)
+BucketedAllReducer::BucketedAllReducer(MPI_Comm comm, int64_t bucket_bytes, double timeout_seconds)
     : comm_(comm), bucket_bytes_(bucket_bytes), timeout_seconds_(timeout_seconds) {
   MPI_Comm_size(comm_, &size_);
 }
@@ -191,8 +189,8 @@ absl::Status BucketedAllReducer::Start(Bucket& b) {
     first_start_ = Now();
     started_ = true;
   }
-  int rc = MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(b.count), MPI_FLOAT, MPI_SUM,
-                          comm_, &b.request);
+  int rc = MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(b.count), MPI_FLOAT, MPI_SUM, comm_,
+                          &b.request);
   if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Iallreduce");
   return absl::OkStatus();
 }
@@ -234,10 +232,10 @@ absl::Status BucketedAllReducer::Finish() {
         break;
       }
       if (Now() - start > timeout_seconds_) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "gradient all-reduce of bucket ", k, " (", b.count * sizeof(float),
-            " bytes) did not complete within ", timeout_seconds_,
-            " s: another rank died or stalled"));
+        return absl::DeadlineExceededError(
+            absl::StrCat("gradient all-reduce of bucket ", k, " (", b.count * sizeof(float),
+                         " bytes) did not complete within ", timeout_seconds_,
+                         " s: another rank died or stalled"));
       }
     }
     // The gradients were scaled by 1 / ranks at the loss (loss_gradient_scale),

@@ -70,7 +70,7 @@ class BucketedAllReducer : public GradientReducer {
 
  private:
   struct Bucket {
-    std::vector<int> members;  // gradient indices
+    std::vector<int> members;    // gradient indices
     int64_t count = 0;           // floats in the bucket
     std::vector<float> staging;  // packed members (buckets of two or more)
     int pending = 0;

@@ -47,10 +47,10 @@ TensorRef NodeRef::out(int k) const {
       absl::StrCat("node '", node_, "'", schema_ ? absl::StrCat(" (", schema_->name(), ")") : "");
   const int num_outputs = schema_ ? static_cast<int>(schema_->outputs().size()) : -1;
   if (k < 0 || (num_outputs >= 0 && k >= num_outputs)) {
-    return Error(builder_, absl::StrCat(label, " has no output ", k,
-                                        schema_ ? absl::StrCat("; its outputs are ",
-                                                               OutputList(*schema_))
-                                                : ""));
+    return Error(
+        builder_,
+        absl::StrCat(label, " has no output ", k,
+                     schema_ ? absl::StrCat("; its outputs are ", OutputList(*schema_)) : ""));
   }
   return TensorRef(builder_, k == 0 ? node_ : absl::StrCat(node_, ":", k));
 }
@@ -63,9 +63,9 @@ TensorRef NodeRef::out(absl::string_view output_name) const {
   }
   const int k = schema_->FindOutput(output_name);
   if (k < 0) {
-    return Error(builder_, absl::StrCat("node '", node_, "' (", schema_->name(),
-                                        ") has no output '", output_name,
-                                        "'; its outputs are ", OutputList(*schema_)));
+    return Error(builder_,
+                 absl::StrCat("node '", node_, "' (", schema_->name(), ") has no output '",
+                              output_name, "'; its outputs are ", OutputList(*schema_)));
   }
   return out(k);
 }
@@ -114,8 +114,9 @@ std::string GraphBuilder::Use(const TensorRef& t, absl::string_view what) {
       if (!t.error_.empty() && t.builder_ == id_) {
         Fail(absl::StrCat(what, ": ", t.error_));
       } else {
-        Fail(absl::StrCat(what, " is an invalid tensor handle (a default-constructed "
-                                "TensorRef or one of another GraphBuilder)"));
+        Fail(absl::StrCat(what,
+                          " is an invalid tensor handle (a default-constructed "
+                          "TensorRef or one of another GraphBuilder)"));
       }
       return "";
     case TensorRef::Kind::kTensor:

@@ -100,8 +100,8 @@ class NodeRef : public TensorRef {
 // "bidirectional"}, {"use_bias", false}, {"dims", std::vector<int64_t>{1, 2}}}.
 class AttrArg {
  public:
-  template <typename T, std::enable_if_t<std::is_integral_v<T> &&
-                                             !std::is_same_v<T, bool>, int> = 0>
+  template <typename T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
   AttrArg(T v) {  // NOLINT(runtime/explicit)
     value_.set_i(static_cast<int64_t>(v));
   }
@@ -109,15 +109,15 @@ class AttrArg {
   AttrArg(T v) {  // NOLINT(runtime/explicit)
     value_.set_f(static_cast<float>(v));
   }
-  AttrArg(bool v) { value_.set_b(v); }                     // NOLINT
-  AttrArg(const char* v) { value_.set_s(v); }              // NOLINT
-  AttrArg(std::string v) { value_.set_s(std::move(v)); }   // NOLINT
+  AttrArg(bool v) { value_.set_b(v); }                            // NOLINT
+  AttrArg(const char* v) { value_.set_s(v); }                     // NOLINT
+  AttrArg(std::string v) { value_.set_s(std::move(v)); }          // NOLINT
   AttrArg(absl::string_view v) { value_.set_s(std::string(v)); }  // NOLINT
-  AttrArg(const std::vector<int64_t>& v);                  // NOLINT
-  AttrArg(const std::vector<int>& v);                      // NOLINT
-  AttrArg(const std::vector<float>& v);                    // NOLINT
-  AttrArg(const std::vector<std::string>& v);              // NOLINT
-  AttrArg(AttrValue v) : value_(std::move(v)) {}           // NOLINT
+  AttrArg(const std::vector<int64_t>& v);                         // NOLINT
+  AttrArg(const std::vector<int>& v);                             // NOLINT
+  AttrArg(const std::vector<float>& v);                           // NOLINT
+  AttrArg(const std::vector<std::string>& v);                     // NOLINT
+  AttrArg(AttrValue v) : value_(std::move(v)) {}                  // NOLINT
 
   const AttrValue& value() const { return value_; }
 
@@ -131,11 +131,11 @@ using Attrs = std::vector<std::pair<std::string, AttrArg>>;
 // One dimension of a graph input or state: a size (64) or a symbol ("T").
 class DimArg {
  public:
-  template <typename T, std::enable_if_t<std::is_integral_v<T> &&
-                                             !std::is_same_v<T, bool>, int> = 0>
-  DimArg(T v) : text_(std::to_string(v)) {}  // NOLINT(runtime/explicit)
-  DimArg(const char* v) : text_(v) {}                  // NOLINT
-  DimArg(std::string v) : text_(std::move(v)) {}       // NOLINT
+  template <typename T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  DimArg(T v) : text_(std::to_string(v)) {}       // NOLINT(runtime/explicit)
+  DimArg(const char* v) : text_(v) {}             // NOLINT
+  DimArg(std::string v) : text_(std::move(v)) {}  // NOLINT
 
   const std::string& text() const { return text_; }
 
@@ -180,8 +180,8 @@ class GraphBuilder {
 
   // A node; `inputs` in the op's input order (TensorRef::Absent() skips an
   // optional one).
-  NodeRef Node(const std::string& name, const std::string& op,
-               const std::vector<TensorRef>& inputs, const Attrs& attrs = {});
+  NodeRef Node(const std::string& name, const std::string& op, const std::vector<TensorRef>& inputs,
+               const Attrs& attrs = {});
 
   // A handle for a tensor by its model-file name ("enc:1", "h"), for names
   // defined elsewhere or later.

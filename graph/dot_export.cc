@@ -14,10 +14,17 @@ std::string Quote(absl::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
   out += "\"";
@@ -41,8 +48,7 @@ std::string KeyAttrs(const NodeInfo& n) {
     if (!spec.required && SameValue(it->second, spec.default_value)) continue;
     const AttrValue& v = it->second;
     parts.push_back(absl::StrCat(spec.name, "=",
-                                 v.value_case() == AttrValue::kS ? v.s()
-                                                                 : AttrValueToString(v)));
+                                 v.value_case() == AttrValue::kS ? v.s() : AttrValueToString(v)));
   }
   return absl::StrJoin(parts, ", ");
 }
@@ -76,8 +82,7 @@ class DotExporter {
       }
     }
     for (const StateInfo& s : g_.states()) {
-      Edge(Endpoint(s.update, -1), Endpoint(s.tensor, -1), "t-1",
-           "style=dashed, constraint=false");
+      Edge(Endpoint(s.update, -1), Endpoint(s.tensor, -1), "t-1", "style=dashed, constraint=false");
       if (s.init >= 0) Edge(Endpoint(s.init, -1), Endpoint(s.tensor, -1), "t=0", "style=dotted");
     }
     SinkEdges(-1);
@@ -90,12 +95,13 @@ class DotExporter {
     DeclareSources();
     for (const StateInfo& s : g_.states()) {
       const TensorInfo& st = g_.tensor(s.tensor);
-      Line(absl::StrCat(Quote(InitialStateId(s)), " [shape=box, style=\"rounded,dashed\", label=",
-                        Quote(absl::StrCat(st.name, " at t=0\n",
-                                           s.init >= 0 ? absl::StrCat("init ", g_.tensor(s.init).name)
-                                                       : std::string("zeros or carried"),
-                                           "\n", ShapeToString(st.shape))),
-                        "];"));
+      Line(absl::StrCat(
+          Quote(InitialStateId(s)), " [shape=box, style=\"rounded,dashed\", label=",
+          Quote(absl::StrCat(st.name, " at t=0\n",
+                             s.init >= 0 ? absl::StrCat("init ", g_.tensor(s.init).name)
+                                         : std::string("zeros or carried"),
+                             "\n", ShapeToString(st.shape))),
+          "];"));
     }
     for (int64_t t = 0; t < T; ++t) {
       Line(absl::StrCat("subgraph ", Quote(absl::StrCat("cluster_t", t)), " {"));
@@ -183,10 +189,14 @@ class DotExporter {
   std::string Endpoint(int tensor, int64_t step) const {
     const TensorInfo& t = g_.tensor(tensor);
     switch (t.source) {
-      case TensorSource::kGraphInput: return absl::StrCat("input:", t.name);
-      case TensorSource::kParam: return absl::StrCat("param:", t.name);
-      case TensorSource::kState: return absl::StrCat("state:", t.name);
-      case TensorSource::kNodeOutput: return NodeId(g_.nodes()[t.index], step);
+      case TensorSource::kGraphInput:
+        return absl::StrCat("input:", t.name);
+      case TensorSource::kParam:
+        return absl::StrCat("param:", t.name);
+      case TensorSource::kState:
+        return absl::StrCat("state:", t.name);
+      case TensorSource::kNodeOutput:
+        return NodeId(g_.nodes()[t.index], step);
     }
     return "";
   }
@@ -226,8 +236,8 @@ class DotExporter {
     std::string attrs;
     if (!label.empty()) attrs = absl::StrCat("label=", Quote(label));
     if (!extra.empty()) absl::StrAppend(&attrs, attrs.empty() ? "" : ", ", extra);
-    Line(absl::StrCat(Quote(from), " -> ", Quote(to), attrs.empty() ? "" : " [",
-                      attrs, attrs.empty() ? "" : "]", ";"));
+    Line(absl::StrCat(Quote(from), " -> ", Quote(to), attrs.empty() ? "" : " [", attrs,
+                      attrs.empty() ? "" : "]", ";"));
   }
 
   // Whether the producer of `tensor` is drawn once per step.
@@ -278,10 +288,10 @@ class DotExporter {
   void DeclareSources() {
     for (int id : g_.graph_inputs()) {
       const TensorInfo& t = g_.tensor(id);
-      Line(absl::StrCat(Quote(Endpoint(id, -1)), " [shape=ellipse, label=",
-                        Quote(absl::StrCat(t.name, "\n", DataType_Name(t.dtype), " ",
-                                           ShapeToString(t.shape))),
-                        "];"));
+      Line(absl::StrCat(
+          Quote(Endpoint(id, -1)), " [shape=ellipse, label=",
+          Quote(absl::StrCat(t.name, "\n", DataType_Name(t.dtype), " ", ShapeToString(t.shape))),
+          "];"));
     }
     for (const ParamInfo& p : g_.params()) {
       Line(absl::StrCat(Quote(Endpoint(p.tensor, -1)),
@@ -291,9 +301,9 @@ class DotExporter {
     if (T_ > 0) return;  // the unrolled view draws initial values instead
     for (const StateInfo& s : g_.states()) {
       const TensorInfo& t = g_.tensor(s.tensor);
-      Line(absl::StrCat(Quote(Endpoint(s.tensor, -1)), " [shape=box, style=\"rounded,dashed\", label=",
-                        Quote(absl::StrCat("state ", t.name, "\n", ShapeToString(t.shape))),
-                        "];"));
+      Line(absl::StrCat(Quote(Endpoint(s.tensor, -1)),
+                        " [shape=box, style=\"rounded,dashed\", label=",
+                        Quote(absl::StrCat("state ", t.name, "\n", ShapeToString(t.shape))), "];"));
     }
   }
 
@@ -312,10 +322,9 @@ class DotExporter {
       }
     }
     const bool is_loss = n.schema->is_loss();
-    Line(absl::StrCat(Quote(NodeId(n, step)), " [shape=box, style=",
-                      Quote(is_loss ? "rounded,filled" : "rounded"),
-                      is_loss ? ", fillcolor=\"mistyrose\"" : "", ", label=", Quote(label),
-                      "];"));
+    Line(absl::StrCat(Quote(NodeId(n, step)),
+                      " [shape=box, style=", Quote(is_loss ? "rounded,filled" : "rounded"),
+                      is_loss ? ", fillcolor=\"mistyrose\"" : "", ", label=", Quote(label), "];"));
   }
 
   void DeclareSinks() {

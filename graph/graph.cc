@@ -8,10 +8,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "graph/status_macros.h"
 
@@ -38,8 +38,7 @@ int64_t Graph::NumParameters() const {
 // Builds a Graph; one instance per Build call.
 class GraphBuilderImpl {
  public:
-  GraphBuilderImpl(const ModelDef& model, const SourceMap& source,
-                   const GraphOptions& options)
+  GraphBuilderImpl(const ModelDef& model, const SourceMap& source, const GraphOptions& options)
       : options_(options) {
     g_.model_ = model;
     g_.source_ = source;
@@ -98,8 +97,7 @@ class GraphBuilderImpl {
     return true;
   }
 
-  absl::Status ClaimName(const std::string& name, SourceLocation loc,
-                         absl::string_view what) {
+  absl::Status ClaimName(const std::string& name, SourceLocation loc, absl::string_view what) {
     if (!ValidName(name)) {
       return Error(loc, absl::StrCat(what, " name '", name,
                                      "' is invalid: use letters, digits, '_', '/', "
@@ -108,10 +106,10 @@ class GraphBuilderImpl {
     auto [it, inserted] = owners_.emplace(name, std::make_pair(std::string(what), loc));
     if (!inserted) {
       const SourceLocation first = it->second.second;
-      return Error(loc, absl::StrCat("duplicate name '", name, "': already used by a ",
-                                     it->second.first,
-                                     first.known() ? absl::StrCat(" (line ", first.line, ")")
-                                                   : std::string()));
+      return Error(
+          loc,
+          absl::StrCat("duplicate name '", name, "': already used by a ", it->second.first,
+                       first.known() ? absl::StrCat(" (line ", first.line, ")") : std::string()));
     }
     return absl::OkStatus();
   }
@@ -135,8 +133,8 @@ class GraphBuilderImpl {
                                      const EntrySource* es, absl::string_view what) {
     SymShape shape;
     for (int k = 0; k < dims.size(); ++k) {
-      SourceLocation loc = es && k < static_cast<int>(es->dims.size()) ? es->dims[k]
-                                                                       : SourceLocation{};
+      SourceLocation loc =
+          es && k < static_cast<int>(es->dims.size()) ? es->dims[k] : SourceLocation{};
       if (!loc.known() && es != nullptr) loc = es->entry;
       const std::string& d = dims[k];
       int64_t v = 0;
@@ -208,8 +206,8 @@ class GraphBuilderImpl {
   // for a state its update's producer's).
   int GroupOf(int tensor) const {
     const TensorInfo& t = g_.tensors_[tensor];
-    const int p = t.source == TensorSource::kState ? Producer(g_.states_[t.index].update)
-                                                   : Producer(tensor);
+    const int p =
+        t.source == TensorSource::kState ? Producer(g_.states_[t.index].update) : Producer(tensor);
     return p >= 0 ? group_[p] : -1;
   }
 
@@ -230,8 +228,8 @@ class GraphBuilderImpl {
   }
 
   static bool KnownInit(const std::string& kind) {
-    static const std::set<std::string> kKinds = {
-        "", "zeros", "ones", "constant", "uniform", "normal", "glorot_uniform"};
+    static const std::set<std::string> kKinds = {"",        "zeros",  "ones",          "constant",
+                                                 "uniform", "normal", "glorot_uniform"};
     return kKinds.count(kind) > 0;
   }
 
@@ -249,16 +247,16 @@ class GraphBuilderImpl {
           const SourceLocation at =
               es && k < static_cast<int>(es->dims.size()) && es->dims[k].known() ? es->dims[k]
                                                                                  : loc;
-          return Error(at, absl::StrCat("parameter '", p.name(), "': dimension ", k,
-                                        " must be positive; got [",
-                                        absl::StrJoin(p.shape(), ","), "]"));
+          return Error(
+              at, absl::StrCat("parameter '", p.name(), "': dimension ", k,
+                               " must be positive; got [", absl::StrJoin(p.shape(), ","), "]"));
         }
       }
       if (!KnownInit(p.init().kind())) {
-        return Error(loc, absl::StrCat("parameter '", p.name(), "': unknown initializer '",
-                                       p.init().kind(),
-                                       "'; expected zeros, ones, constant, uniform, normal, "
-                                       "or glorot_uniform"));
+        return Error(
+            loc, absl::StrCat("parameter '", p.name(), "': unknown initializer '", p.init().kind(),
+                              "'; expected zeros, ones, constant, uniform, normal, "
+                              "or glorot_uniform"));
       }
       Shape shape(p.shape().begin(), p.shape().end());
       AddParam(p.name(), shape, p.init());
@@ -287,13 +285,15 @@ class GraphBuilderImpl {
       RF_RETURN_IF_ERROR(ClaimName(s.name(), loc, "state"));
       const std::string what = absl::StrCat("state '", s.name(), "'");
       if (s.dim_size() == 0) {
-        return Error(loc, absl::StrCat(what, " has no dims; expected its per-step shape, "
-                                             "e.g. dim: [\"N\", \"16\"]"));
+        return Error(loc, absl::StrCat(what,
+                                       " has no dims; expected its per-step shape, "
+                                       "e.g. dim: [\"N\", \"16\"]"));
       }
       RF_ASSIGN_OR_RETURN(SymShape shape, ParseDims(s.dim(), EntryAt(sm.states(), i), what));
       if (s.update().empty()) {
-        return Error(loc, absl::StrCat(what, " has no update: name the tensor that becomes "
-                                             "the state at the next step"));
+        return Error(loc, absl::StrCat(what,
+                                       " has no update: name the tensor that becomes "
+                                       "the state at the next step"));
       }
       TensorInfo t;
       t.name = s.name();
@@ -316,10 +316,11 @@ class GraphBuilderImpl {
       if (spec == nullptr) {
         std::vector<std::string> names;
         for (const AttrSpec& a : schema.attrs()) names.push_back(a.name);
-        return NodeError(n, loc,
-                         absl::StrCat("unknown attribute '", key, "'; ", schema.name(),
-                                      names.empty() ? " has no attributes"
-                                                    : absl::StrCat(" has: ", absl::StrJoin(names, ", "))));
+        return NodeError(
+            n, loc,
+            absl::StrCat("unknown attribute '", key, "'; ", schema.name(),
+                         names.empty() ? " has no attributes"
+                                       : absl::StrCat(" has: ", absl::StrJoin(names, ", "))));
       }
       if (!AttrHasType(value, spec->type)) {
         return NodeError(n, loc,
@@ -331,8 +332,8 @@ class GraphBuilderImpl {
               spec->allowed_values.end()) {
         return NodeError(n, loc,
                          absl::StrCat("attribute '", key, "' must be one of \"",
-                                      absl::StrJoin(spec->allowed_values, "\", \""),
-                                      "\"; got \"", value.s(), "\""));
+                                      absl::StrJoin(spec->allowed_values, "\", \""), "\"; got \"",
+                                      value.s(), "\""));
       }
     }
     for (const AttrSpec& spec : schema.attrs()) {
@@ -345,8 +346,9 @@ class GraphBuilderImpl {
         continue;
       }
       if (spec.required) {
-        return NodeError(n, {}, absl::StrCat("missing required attribute '", spec.name, "' (",
-                                             AttrTypeName(spec.type), "): ", spec.doc));
+        return NodeError(n, {},
+                         absl::StrCat("missing required attribute '", spec.name, "' (",
+                                      AttrTypeName(spec.type), "): ", spec.doc));
       }
       (*node.mutable_attr())[spec.name] = spec.default_value;
     }
@@ -364,10 +366,10 @@ class GraphBuilderImpl {
       RF_RETURN_IF_ERROR(ClaimName(node.name(), loc, "node"));
       const OpSchema* schema = OpRegistry::Global().Find(node.op());
       if (schema == nullptr) {
-        return Error(src().NodeOp(n),
-                     absl::StrCat("node '", node.name(), "': unknown op '", node.op(),
-                                  "'; known ops: ",
-                                  absl::StrJoin(OpRegistry::Global().Names(), ", ")));
+        return Error(
+            src().NodeOp(n),
+            absl::StrCat("node '", node.name(), "': unknown op '", node.op(),
+                         "'; known ops: ", absl::StrJoin(OpRegistry::Global().Names(), ", ")));
       }
       RF_RETURN_IF_ERROR(CheckAttrs(n, node, *schema));
       NodeInfo& info = g_.nodes_[n];
@@ -397,8 +399,7 @@ class GraphBuilderImpl {
     if (id >= 0) return id;
     std::vector<std::string> parts = absl::StrSplit(ref, ':');
     int base = g_.FindTensor(parts[0]);
-    if (parts.size() == 2 && base >= 0 &&
-        g_.tensors_[base].source == TensorSource::kNodeOutput) {
+    if (parts.size() == 2 && base >= 0 && g_.tensors_[base].source == TensorSource::kNodeOutput) {
       const NodeInfo& producer = g_.nodes_[g_.tensors_[base].index];
       std::vector<std::string> outs;
       for (size_t k = 0; k < producer.schema->outputs().size(); ++k) {
@@ -421,19 +422,19 @@ class GraphBuilderImpl {
       const int given = node.input_size();
       const int max_inputs = variadic ? INT32_MAX : static_cast<int>(specs.size());
       if (given > max_inputs) {
-        return NodeError(n, src().NodeInput(n, max_inputs),
-                         absl::StrCat("takes at most ", specs.size(), " input",
-                                      specs.size() == 1 ? "" : "s", " (",
-                                      absl::StrJoin(specs, ", ",
-                                                    [](std::string* o, const ArgSpec& a) {
-                                                      o->append(a.name);
-                                                    }),
-                                      "); got ", given));
+        return NodeError(
+            n, src().NodeInput(n, max_inputs),
+            absl::StrCat("takes at most ", specs.size(), " input", specs.size() == 1 ? "" : "s",
+                         " (",
+                         absl::StrJoin(specs, ", ",
+                                       [](std::string* o, const ArgSpec& a) { o->append(a.name); }),
+                         "); got ", given));
       }
       for (size_t k = 0; k < specs.size(); ++k) {
         if (static_cast<int>(k) >= given && !specs[k].optional) {
-          return NodeError(n, {}, absl::StrCat("missing input '", specs[k].name, "' (input ",
-                                               k, "): ", specs[k].doc));
+          return NodeError(
+              n, {},
+              absl::StrCat("missing input '", specs[k].name, "' (input ", k, "): ", specs[k].doc));
         }
       }
       const int slots = variadic ? given : static_cast<int>(specs.size());
@@ -445,10 +446,8 @@ class GraphBuilderImpl {
                            absl::StrCat("input ", k, " ('", SchemaInputName(specs, k),
                                         "') is empty; only optional inputs may be left empty"));
         }
-        RF_ASSIGN_OR_RETURN(
-            info.inputs[k],
-            Resolve(node.input(k), src().NodeInput(n, k),
-                    absl::StrCat(NodeLabel(n), "input ")));
+        RF_ASSIGN_OR_RETURN(info.inputs[k], Resolve(node.input(k), src().NodeInput(n, k),
+                                                    absl::StrCat(NodeLabel(n), "input ")));
       }
       info.num_declared_inputs = slots;
       for (const auto& [state_in, state_out] : info.schema->carried_states()) {
@@ -535,11 +534,11 @@ class GraphBuilderImpl {
     std::vector<std::string> names;
     for (int c : cycle) names.push_back(model().node(c).name());
     names.push_back(model().node(cycle[0]).name());
-    return NodeError(cycle[0], {},
-                     absl::StrCat("cycle not through a declared state: ",
-                                  absl::StrJoin(names, " -> "),
-                                  "; a recurrence must read its previous value through a "
-                                  "`state` entry"));
+    return NodeError(
+        cycle[0], {},
+        absl::StrCat("cycle not through a declared state: ", absl::StrJoin(names, " -> "),
+                     "; a recurrence must read its previous value through a "
+                     "`state` entry"));
   }
 
   absl::Status FindRecurrentRegion() {
@@ -551,7 +550,9 @@ class GraphBuilderImpl {
     std::vector<int> group(n_nodes, -1);
     std::vector<int> parent(n_states);
     for (int s = 0; s < n_states; ++s) parent[s] = s;
-    std::function<int(int)> find = [&](int x) { return parent[x] == x ? x : parent[x] = find(parent[x]); };
+    std::function<int(int)> find = [&](int x) {
+      return parent[x] == x ? x : parent[x] = find(parent[x]);
+    };
     for (int s = 0; s < n_states; ++s) {
       std::vector<bool> from_state(n_nodes, false), to_update(n_nodes, false);
       for (int n : topo_) {
@@ -584,9 +585,10 @@ class GraphBuilderImpl {
     for (int n = 0; n < n_nodes; ++n) {
       g_.nodes_[n].recurrent = group[n] >= 0;
       if (g_.nodes_[n].recurrent && !g_.nodes_[n].schema->carried_states().empty()) {
-        return NodeError(n, {}, "a fused recurrent layer cannot sit inside a custom "
-                                "recurrence (it runs over whole sequences); build the "
-                                "cell from primitive ops instead");
+        return NodeError(n, {},
+                         "a fused recurrent layer cannot sit inside a custom "
+                         "recurrence (it runs over whole sequences); build the "
+                         "cell from primitive ops instead");
       }
     }
     for (int n = 0; n < n_nodes; ++n) {
@@ -610,7 +612,8 @@ class GraphBuilderImpl {
         return Error(src().StateUpdate(i),
                      absl::StrCat("state '", s.name, "': its update '", model().state(i).update(),
                                   "' does not depend on the state, so nothing recurs; the "
-                                  "update must be computed from '", s.name, "'"));
+                                  "update must be computed from '",
+                                  s.name, "'"));
       }
     }
     return absl::OkStatus();
@@ -760,11 +763,11 @@ class GraphBuilderImpl {
       if (s.init >= 0) {
         const TensorInfo& in = g_.tensors_[s.init];
         if (in.time != TimeKind::kStatic || in.shape != st.shape) {
-          return Error(src().StateInit(i),
-                       absl::StrCat("state '", s.name, "': init '", in.name, "' has shape ",
-                                    ShapeToString(in.StackedShape()),
-                                    "; expected the state's shape ", ShapeToString(st.shape),
-                                    " without a time axis"));
+          return Error(
+              src().StateInit(i),
+              absl::StrCat("state '", s.name, "': init '", in.name, "' has shape ",
+                           ShapeToString(in.StackedShape()), "; expected the state's shape ",
+                           ShapeToString(st.shape), " without a time axis"));
         }
       }
     }
@@ -792,17 +795,15 @@ class GraphBuilderImpl {
     const TensorInfo& t = g_.tensors_[g_.loss_];
     int p = Producer(g_.loss_);
     if (p < 0 || !g_.nodes_[p].schema->is_loss() || !t.shape.empty()) {
-      return Error(src().Loss(),
-                   absl::StrCat("loss '", model().loss(),
-                                "' must be the scalar output of a loss op; got ",
-                                p < 0 ? absl::StrCat(t.source == TensorSource::kGraphInput
-                                                         ? "graph input '"
-                                                         : t.source == TensorSource::kParam
-                                                               ? "parameter '"
-                                                               : "state '",
-                                                     t.name, "'")
-                                      : absl::StrCat("op ", g_.nodes_[p].def->op(), " with shape ",
-                                                     ShapeToString(t.StackedShape()))));
+      return Error(
+          src().Loss(),
+          absl::StrCat("loss '", model().loss(), "' must be the scalar output of a loss op; got ",
+                       p < 0 ? absl::StrCat(t.source == TensorSource::kGraphInput ? "graph input '"
+                                            : t.source == TensorSource::kParam    ? "parameter '"
+                                                                                  : "state '",
+                                            t.name, "'")
+                             : absl::StrCat("op ", g_.nodes_[p].def->op(), " with shape ",
+                                            ShapeToString(t.StackedShape()))));
     }
     return absl::OkStatus();
   }
@@ -816,8 +817,10 @@ class GraphBuilderImpl {
           std::make_pair("streams_per_worker", tr.streams_per_worker()),
           std::make_pair("steps", tr.steps()), std::make_pair("window", tr.window())}) {
       if (value < 0) {
-        return Error(loc, absl::StrCat("training: ", field, " must be >= 0 (0 means the "
-                                       "default); got ", value));
+        return Error(loc, absl::StrCat("training: ", field,
+                                       " must be >= 0 (0 means the "
+                                       "default); got ",
+                                       value));
       }
     }
     if (tr.clip_global_norm() < 0) {
@@ -971,7 +974,7 @@ class GraphBuilderImpl {
   GraphOptions options_;
   Graph g_;
   std::vector<int> topo_;
-  std::vector<int> group_;  // recurrence group of each node, -1 if none
+  std::vector<int> group_;               // recurrence group of each node, -1 if none
   std::vector<std::vector<int>> units_;  // OrderUnits()
   // Time symbol of each recurrence group (by group id; "" until decided).
   absl::flat_hash_map<int, std::string> group_time_;

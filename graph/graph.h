@@ -38,8 +38,8 @@ struct TensorInfo {
   // pairs model's source); empty for kStatic.
   std::string time_symbol;
   TensorSource source = TensorSource::kNodeOutput;
-  int index = -1;   // graph input / param / state index, or node index
-  int output = 0;   // output index for node outputs
+  int index = -1;              // graph input / param / state index, or node index
+  int output = 0;              // output index for node outputs
   bool requires_grad = false;  // a parameter's gradient flows through it
 
   // The shape a non-recurrent consumer sees ([time_symbol] + shape for kStep).
@@ -55,7 +55,7 @@ struct NodeInfo {
   std::vector<int> inputs;
   int num_declared_inputs = 0;
   std::vector<int> outputs;
-  bool recurrent = false;    // on a cycle through a declared state
+  bool recurrent = false;  // on a cycle through a declared state
   bool needs_backward = false;
   // For each carried state of the schema that is not connected:
   // (input slot, output index) whose final value is carried across chunks.

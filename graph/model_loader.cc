@@ -167,15 +167,14 @@ const FieldDescriptor* Field(const Descriptor* d, const char* name) {
   return d->FindFieldByName(name);
 }
 
-SourceLocation Loc(const TextFormat::ParseInfoTree* tree, const Descriptor* d,
-                   const char* field, int index = -1) {
+SourceLocation Loc(const TextFormat::ParseInfoTree* tree, const Descriptor* d, const char* field,
+                   int index = -1) {
   if (tree == nullptr) return {};
   return ToLocation(tree->GetLocation(Field(d, field), index));
 }
 
-const TextFormat::ParseInfoTree* Nested(const TextFormat::ParseInfoTree* tree,
-                                        const Descriptor* d, const char* field,
-                                        int index) {
+const TextFormat::ParseInfoTree* Nested(const TextFormat::ParseInfoTree* tree, const Descriptor* d,
+                                        const char* field, int index) {
   if (tree == nullptr) return nullptr;
   return tree->GetTreeForNested(Field(d, field), index);
 }
@@ -185,12 +184,10 @@ const TextFormat::ParseInfoTree* Nested(const TextFormat::ParseInfoTree* tree,
 // `field: [a, b]` list.
 std::vector<SourceLocation> ElementLocations(const TextIndex& text,
                                              const TextFormat::ParseInfoTree* tree,
-                                             const Descriptor* d, const char* field,
-                                             int count) {
+                                             const Descriptor* d, const char* field, int count) {
   std::vector<SourceLocation> out;
   const FieldDescriptor* f = Field(d, field);
-  for (int occurrence = 0; tree != nullptr && static_cast<int>(out.size()) < count;
-       ++occurrence) {
+  for (int occurrence = 0; tree != nullptr && static_cast<int>(out.size()) < count; ++occurrence) {
     const TextFormat::ParseLocation loc = tree->GetLocation(f, occurrence);
     if (loc.line < 0) break;
     TextIndex::Cursor c;
@@ -225,8 +222,7 @@ SourceLocation EntryLocation(const TextFormat::ParseInfoTree* tree, const Descri
 
 EntrySource EntryLocations(const TextIndex& text, const TextFormat::ParseInfoTree& root,
                            const Descriptor* model_desc, const char* field, int index,
-                           const Descriptor* entry_desc, const char* dims_field,
-                           int num_dims) {
+                           const Descriptor* entry_desc, const char* dims_field, int num_dims) {
   EntrySource e;
   const auto* t = Nested(&root, model_desc, field, index);
   e.name = Loc(t, entry_desc, "name");
@@ -275,8 +271,8 @@ SourceMap BuildSourceMap(const ModelDef& model, const TextFormat::ParseInfoTree&
     map.nodes().push_back(std::move(ns));
   }
   for (int i = 0; i < model.input_size(); ++i) {
-    map.inputs().push_back(EntryLocations(text, root, md, "input", i, InputDef::descriptor(),
-                                          "dim", model.input(i).dim_size()));
+    map.inputs().push_back(EntryLocations(text, root, md, "input", i, InputDef::descriptor(), "dim",
+                                          model.input(i).dim_size()));
   }
   for (int i = 0; i < model.param_size(); ++i) {
     map.params().push_back(EntryLocations(text, root, md, "param", i, ParamDef::descriptor(),
@@ -315,8 +311,8 @@ std::string ExplainParseError(const std::string& message, std::string* word) {
       *word = name;
       std::vector<std::string> fields;
       for (int i = 0; i < d->field_count(); ++i) fields.push_back(d->field(i)->name());
-      return absl::StrCat("unknown field '", name, "' in ", d->name(), "; expected one of: ",
-                          absl::StrJoin(fields, ", "));
+      return absl::StrCat("unknown field '", name, "' in ", d->name(),
+                          "; expected one of: ", absl::StrJoin(fields, ", "));
     }
   }
   // Unknown enumeration value of "FLOAT64" for field "dtype".
@@ -338,8 +334,8 @@ std::string ExplainParseError(const std::string& message, std::string* word) {
           values.push_back(f->enum_type()->value(v)->name());
         }
       }
-      return absl::StrCat("unknown ", field, " '", value, "'; expected one of: ",
-                          absl::StrJoin(values, ", "));
+      return absl::StrCat("unknown ", field, " '", value,
+                          "'; expected one of: ", absl::StrJoin(values, ", "));
     }
   }
   // Expected identifier, got: (at the end of the text)
@@ -352,8 +348,7 @@ std::string ExplainParseError(const std::string& message, std::string* word) {
 
 }  // namespace
 
-absl::StatusOr<LoadedModel> ParseModelText(absl::string_view text,
-                                           const std::string& file) {
+absl::StatusOr<LoadedModel> ParseModelText(absl::string_view text, const std::string& file) {
   TextFormat::Parser parser;
   FirstErrorCollector errors;
   TextFormat::ParseInfoTree tree;
@@ -391,8 +386,7 @@ absl::StatusOr<LoadedModel> ParseModelText(absl::string_view text,
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
   std::ostringstream ss;
   ss << in.rdbuf();

@@ -20,8 +20,7 @@ struct LoadedModel {
 
 // Parses model text; `file` names it in error messages
 // ("model.pbtxt:3:5: syntax error: ...").
-absl::StatusOr<LoadedModel> ParseModelText(absl::string_view text,
-                                           const std::string& file);
+absl::StatusOr<LoadedModel> ParseModelText(absl::string_view text, const std::string& file);
 
 // Reads and parses a file.
 absl::StatusOr<LoadedModel> LoadModelFile(const std::string& path);

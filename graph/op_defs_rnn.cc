@@ -57,8 +57,8 @@ bool DimsCompatible(const Dim& a, const Dim& b) {
   return true;  // one is bound only later
 }
 
-absl::Status CheckStateShape(const ShapeContext& ctx, int i, const Dim& n,
-                             int64_t ld, int64_t hidden) {
+absl::Status CheckStateShape(const ShapeContext& ctx, int i, const Dim& n, int64_t ld,
+                             int64_t hidden) {
   if (!ctx.has_input(i)) return absl::OkStatus();
   RF_RETURN_IF_ERROR(ctx.ExpectRank(i, {"L*D", "N", "H"}));
   RF_RETURN_IF_ERROR(ctx.ExpectDtype(i, FLOAT32));
@@ -68,15 +68,13 @@ absl::Status CheckStateShape(const ShapeContext& ctx, int i, const Dim& n,
       !DimsCompatible(s[1], n)) {
     return ctx.InputError(
         i, absl::StrCat("must have shape [L*D,N,H] = ", ShapeToString(expected),
-                        " (layers*directions, batch of 'x', hidden); got ",
-                        ShapeToString(s)));
+                        " (layers*directions, batch of 'x', hidden); got ", ShapeToString(s)));
   }
   return absl::OkStatus();
 }
 
 // lengths [N] INT32 and resets [T,N] FLOAT32, both optional.
-absl::Status CheckSequenceMasks(const ShapeContext& ctx, int lengths, const Dim& t,
-                                const Dim& n) {
+absl::Status CheckSequenceMasks(const ShapeContext& ctx, int lengths, const Dim& t, const Dim& n) {
   if (ctx.has_input(lengths)) {
     RF_RETURN_IF_ERROR(ctx.ExpectRank(lengths, {"N"}));
     RF_RETURN_IF_ERROR(ctx.ExpectDtype(lengths, INT32));
@@ -119,15 +117,14 @@ ShapeFn RecurrentShapeFn(CellKind cell) {
     }
     if (direction != "forward" && direction != "bidirectional") {
       return ctx.AttrError(
-          "direction", absl::StrCat("must be \"forward\" or \"bidirectional\"; got \"",
-                                    direction, "\""));
+          "direction",
+          absl::StrCat("must be \"forward\" or \"bidirectional\"; got \"", direction, "\""));
     }
     if (cell == CellKind::kRnn) {
       const std::string act = ctx.GetString("activation");
       if (act != "tanh" && act != "relu") {
         return ctx.AttrError("activation",
-                             absl::StrCat("must be \"tanh\" or \"relu\"; got \"",
-                                          act, "\""));
+                             absl::StrCat("must be \"tanh\" or \"relu\"; got \"", act, "\""));
       }
     }
     const int64_t d = direction == "bidirectional" ? 2 : 1;
@@ -161,13 +158,11 @@ ShapeFn RecurrentShapeFn(CellKind cell) {
       gates = 3;
       bias_rows = ctx.GetBool("linear_before_reset") ? 4 : 3;
     }
-    const InitializerDef init =
-        MakeInit("uniform", 1.0f / std::sqrt(static_cast<float>(hidden)));
+    const InitializerDef init = MakeInit("uniform", 1.0f / std::sqrt(static_cast<float>(hidden)));
     for (int64_t k = 0; k < layers; ++k) {
       const int64_t in = k == 0 ? channels : d * hidden;
       for (int64_t dir = 0; dir < d; ++dir) {
-        const std::string prefix =
-            absl::StrCat("l", k, dir == 0 ? "" : "_reverse", "/");
+        const std::string prefix = absl::StrCat("l", k, dir == 0 ? "" : "_reverse", "/");
         ctx.AddParam(prefix + "w_x", {in, gates * hidden}, init);
         ctx.AddParam(prefix + "w_h", {hidden, gates * hidden}, init);
         ctx.AddParam(prefix + "b", {bias_rows, hidden}, init);
@@ -184,24 +179,28 @@ std::string ParamsDocFor(const std::string& gates, const std::string& bias) {
       "input weights with I_0 = C and I_k = D*H for k > 0; \"l{k}/w_h\" "
       "[H, G*H] recurrent weights; \"l{k}/b\" [Gb, H] bias. Dense oneDNN "
       "ldigo layout: column g*H + j feeds unit j of gate g; gates in the "
-      "order ", gates, ". ", bias,
+      "order ",
+      gates, ". ", bias,
       " Initialised uniform in [-1/sqrt(H), 1/sqrt(H)] like PyTorch. "
       "PyTorch weights convert with ops/torch_import.h.");
 }
 
 RF_REGISTER_OP("RNN")
-    .Doc("Elman recurrent layer(s) over a whole sequence: "
-         "h_t = act(x_t W_x + h_{t-1} W_h + b), act = tanh or relu. "
-         "Same function as torch.nn.RNN (whose two biases sum into b). "
-         "Runs as one oneDNN vanilla_rnn primitive per layer.")
+    .Doc(
+        "Elman recurrent layer(s) over a whole sequence: "
+        "h_t = act(x_t W_x + h_{t-1} W_h + b), act = tanh or relu. "
+        "Same function as torch.nn.RNN (whose two biases sum into b). "
+        "Runs as one oneDNN vanilla_rnn primitive per layer.")
     .Input("x", "[T,N,C] input sequence (time-major).")
-    .OptionalInput("h0", "[L*D,N,H] initial hidden state, index layer*D + "
-                         "direction; zeros (or the carried state) when absent.")
+    .OptionalInput("h0",
+                   "[L*D,N,H] initial hidden state, index layer*D + "
+                   "direction; zeros (or the carried state) when absent.")
     .OptionalNonDifferentiableInput("lengths", kLengthsDoc)
     .OptionalNonDifferentiableInput("resets", kResetsDoc)
     .Output("y", "[T,N,D*H] last layer's hidden states at every step.")
-    .Output("h_n", "[L*D,N,H] final hidden state of every layer/direction (a "
-                   "reverse direction's final state is the one after x[0]).")
+    .Output("h_n",
+            "[L*D,N,H] final hidden state of every layer/direction (a "
+            "reverse direction's final state is the one after x[0]).")
     .Attr("hidden", AttrType::kInt, "Hidden width H (> 0).")
     .Attr("layers", AttrType::kInt, IntAttr(1), "Number of stacked layers L (>= 1).")
     .Attr("direction", AttrType::kString, StringAttr("forward"), kDirectionDoc)
@@ -211,22 +210,24 @@ RF_REGISTER_OP("RNN")
     .Attr("activation", AttrType::kString, StringAttr("tanh"),
           "Cell non-linearity: \"tanh\" or \"relu\".")
     .AllowedValues({"tanh", "relu"})
-    .ParamsDoc(ParamsDocFor("(single gate, G = 1)",
-                            "Gb = 1; b = PyTorch's bias_ih + bias_hh."))
+    .ParamsDoc(ParamsDocFor("(single gate, G = 1)", "Gb = 1; b = PyTorch's bias_ih + bias_hh."))
     .CarriedState("h0", "h_n")
     .SetShapeFn(RecurrentShapeFn(CellKind::kRnn));
 
 RF_REGISTER_OP("LSTM")
-    .Doc("Long short-term memory layer(s) over a whole sequence: "
-         "i,f,o = sigmoid(.), c~ = tanh(.), c_t = f*c_{t-1} + i*c~, "
-         "h_t = o*tanh(c_t), each gate = x_t W_x + h_{t-1} W_h + b. "
-         "Same function as torch.nn.LSTM (no peephole, no projection). "
-         "Runs as one oneDNN lstm primitive per layer.")
+    .Doc(
+        "Long short-term memory layer(s) over a whole sequence: "
+        "i,f,o = sigmoid(.), c~ = tanh(.), c_t = f*c_{t-1} + i*c~, "
+        "h_t = o*tanh(c_t), each gate = x_t W_x + h_{t-1} W_h + b. "
+        "Same function as torch.nn.LSTM (no peephole, no projection). "
+        "Runs as one oneDNN lstm primitive per layer.")
     .Input("x", "[T,N,C] input sequence (time-major).")
-    .OptionalInput("h0", "[L*D,N,H] initial hidden state, index layer*D + "
-                         "direction; zeros (or the carried state) when absent.")
-    .OptionalInput("c0", "[L*D,N,H] initial cell state; zeros (or the carried "
-                         "state) when absent.")
+    .OptionalInput("h0",
+                   "[L*D,N,H] initial hidden state, index layer*D + "
+                   "direction; zeros (or the carried state) when absent.")
+    .OptionalInput("c0",
+                   "[L*D,N,H] initial cell state; zeros (or the carried "
+                   "state) when absent.")
     .OptionalNonDifferentiableInput("lengths", kLengthsDoc)
     .OptionalNonDifferentiableInput("resets", kResetsDoc)
     .Output("y", "[T,N,D*H] last layer's hidden states at every step.")
@@ -238,24 +239,25 @@ RF_REGISTER_OP("LSTM")
     .AllowedValues({"forward", "bidirectional"})
     .Attr("precision", AttrType::kString, StringAttr("f32"), kPrecisionDoc)
     .AllowedValues({"f32", "bf16"})
-    .ParamsDoc(ParamsDocFor(
-        "i, f, c~, o (G = 4; the same as PyTorch's i, f, g, o)",
-        "Gb = 4; b = PyTorch's bias_ih + bias_hh."))
+    .ParamsDoc(ParamsDocFor("i, f, c~, o (G = 4; the same as PyTorch's i, f, g, o)",
+                            "Gb = 4; b = PyTorch's bias_ih + bias_hh."))
     .CarriedState("h0", "h_n")
     .CarriedState("c0", "c_n")
     .SetShapeFn(RecurrentShapeFn(CellKind::kLstm));
 
 RF_REGISTER_OP("GRU")
-    .Doc("Gated recurrent unit layer(s) over a whole sequence: "
-         "u,r = sigmoid(.), h_t = u*h_{t-1} + (1-u)*o_t. With "
-         "linear_before_reset (default; PyTorch nn.GRU, Keras reset_after=True, "
-         "oneDNN lbr_gru): o_t = tanh(x_t W_xo + b_o + r*(h_{t-1} W_ho + b_o')). "
-         "Without (classic GRU, oneDNN vanilla_gru): "
-         "o_t = tanh(x_t W_xo + (r*h_{t-1}) W_ho + b_o). "
-         "Runs as one oneDNN primitive per layer.")
+    .Doc(
+        "Gated recurrent unit layer(s) over a whole sequence: "
+        "u,r = sigmoid(.), h_t = u*h_{t-1} + (1-u)*o_t. With "
+        "linear_before_reset (default; PyTorch nn.GRU, Keras reset_after=True, "
+        "oneDNN lbr_gru): o_t = tanh(x_t W_xo + b_o + r*(h_{t-1} W_ho + b_o')). "
+        "Without (classic GRU, oneDNN vanilla_gru): "
+        "o_t = tanh(x_t W_xo + (r*h_{t-1}) W_ho + b_o). "
+        "Runs as one oneDNN primitive per layer.")
     .Input("x", "[T,N,C] input sequence (time-major).")
-    .OptionalInput("h0", "[L*D,N,H] initial hidden state, index layer*D + "
-                         "direction; zeros (or the carried state) when absent.")
+    .OptionalInput("h0",
+                   "[L*D,N,H] initial hidden state, index layer*D + "
+                   "direction; zeros (or the carried state) when absent.")
     .OptionalNonDifferentiableInput("lengths", kLengthsDoc)
     .OptionalNonDifferentiableInput("resets", kResetsDoc)
     .Output("y", "[T,N,D*H] last layer's hidden states at every step.")
@@ -270,11 +272,10 @@ RF_REGISTER_OP("GRU")
           "true: the reset gate multiplies (h W_ho + b_o') (PyTorch/Keras form, "
           "oneDNN lbr_gru); false: it multiplies h before W_ho (classic GRU, "
           "oneDNN vanilla_gru).")
-    .ParamsDoc(ParamsDocFor(
-        "u (update, PyTorch z), r (reset), o (candidate, PyTorch n) (G = 3; "
-        "PyTorch's blocks are r, z, n)",
-        "Gb = 4 with linear_before_reset (rows u, r, o, o' = [b_iz+b_hz, "
-        "b_ir+b_hr, b_in, b_hn] from PyTorch), else Gb = 3 (rows u, r, o)."))
+    .ParamsDoc(ParamsDocFor("u (update, PyTorch z), r (reset), o (candidate, PyTorch n) (G = 3; "
+                            "PyTorch's blocks are r, z, n)",
+                            "Gb = 4 with linear_before_reset (rows u, r, o, o' = [b_iz+b_hz, "
+                            "b_ir+b_hr, b_in, b_hn] from PyTorch), else Gb = 3 (rows u, r, o)."))
     .CarriedState("h0", "h_n")
     .SetShapeFn(RecurrentShapeFn(CellKind::kGru));
 

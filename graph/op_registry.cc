@@ -7,44 +7,63 @@ namespace rnnflow {
 
 const char* AttrTypeName(AttrType t) {
   switch (t) {
-    case AttrType::kInt: return "int";
-    case AttrType::kFloat: return "float";
-    case AttrType::kString: return "string";
-    case AttrType::kBool: return "bool";
-    case AttrType::kInts: return "list(int)";
-    case AttrType::kFloats: return "list(float)";
-    case AttrType::kStrings: return "list(string)";
+    case AttrType::kInt:
+      return "int";
+    case AttrType::kFloat:
+      return "float";
+    case AttrType::kString:
+      return "string";
+    case AttrType::kBool:
+      return "bool";
+    case AttrType::kInts:
+      return "list(int)";
+    case AttrType::kFloats:
+      return "list(float)";
+    case AttrType::kStrings:
+      return "list(string)";
   }
   return "?";
 }
 
 bool AttrHasType(const AttrValue& v, AttrType t) {
   switch (t) {
-    case AttrType::kInt: return v.value_case() == AttrValue::kI;
+    case AttrType::kInt:
+      return v.value_case() == AttrValue::kI;
     // An integer literal is a fine float.
     case AttrType::kFloat:
       return v.value_case() == AttrValue::kF || v.value_case() == AttrValue::kI;
-    case AttrType::kString: return v.value_case() == AttrValue::kS;
-    case AttrType::kBool: return v.value_case() == AttrValue::kB;
-    case AttrType::kInts: return v.value_case() == AttrValue::kInts;
-    case AttrType::kFloats: return v.value_case() == AttrValue::kFloats;
-    case AttrType::kStrings: return v.value_case() == AttrValue::kStrings;
+    case AttrType::kString:
+      return v.value_case() == AttrValue::kS;
+    case AttrType::kBool:
+      return v.value_case() == AttrValue::kB;
+    case AttrType::kInts:
+      return v.value_case() == AttrValue::kInts;
+    case AttrType::kFloats:
+      return v.value_case() == AttrValue::kFloats;
+    case AttrType::kStrings:
+      return v.value_case() == AttrValue::kStrings;
   }
   return false;
 }
 
 std::string AttrValueToString(const AttrValue& v) {
   switch (v.value_case()) {
-    case AttrValue::kI: return absl::StrCat(v.i());
-    case AttrValue::kF: return absl::StrCat(v.f());
-    case AttrValue::kS: return absl::StrCat("\"", v.s(), "\"");
-    case AttrValue::kB: return v.b() ? "true" : "false";
-    case AttrValue::kInts: return absl::StrCat("[", absl::StrJoin(v.ints().i(), ","), "]");
+    case AttrValue::kI:
+      return absl::StrCat(v.i());
+    case AttrValue::kF:
+      return absl::StrCat(v.f());
+    case AttrValue::kS:
+      return absl::StrCat("\"", v.s(), "\"");
+    case AttrValue::kB:
+      return v.b() ? "true" : "false";
+    case AttrValue::kInts:
+      return absl::StrCat("[", absl::StrJoin(v.ints().i(), ","), "]");
     case AttrValue::kFloats:
       return absl::StrCat("[", absl::StrJoin(v.floats().f(), ","), "]");
     case AttrValue::kStrings:
       return absl::StrCat("[", absl::StrJoin(v.strings().s(), ","), "]");
-    case AttrValue::VALUE_NOT_SET: return "(unset)";
+    case AttrValue::VALUE_NOT_SET:
+      return "(unset)";
   }
   return "?";
 }
@@ -90,9 +109,7 @@ float ShapeContext::GetFloat(absl::string_view name) const {
 std::string ShapeContext::GetString(absl::string_view name) const {
   return FindAttrValue(node_, name).s();
 }
-bool ShapeContext::GetBool(absl::string_view name) const {
-  return FindAttrValue(node_, name).b();
-}
+bool ShapeContext::GetBool(absl::string_view name) const { return FindAttrValue(node_, name).b(); }
 std::vector<int64_t> ShapeContext::GetInts(absl::string_view name) const {
   const auto& l = FindAttrValue(node_, name).ints().i();
   return std::vector<int64_t>(l.begin(), l.end());
@@ -108,18 +125,14 @@ void ShapeContext::AddParam(std::string slot, Shape shape, InitializerDef init) 
 }
 
 absl::Status ShapeContext::InputError(int i, absl::string_view message) const {
-  return absl::InvalidArgumentError(
-      absl::StrCat("input '", input_name(i), "' ", message));
+  return absl::InvalidArgumentError(absl::StrCat("input '", input_name(i), "' ", message));
 }
 
-absl::Status ShapeContext::AttrError(absl::string_view attr,
-                                     absl::string_view message) const {
-  return absl::InvalidArgumentError(
-      absl::StrCat("attribute '", attr, "' ", message));
+absl::Status ShapeContext::AttrError(absl::string_view attr, absl::string_view message) const {
+  return absl::InvalidArgumentError(absl::StrCat("attribute '", attr, "' ", message));
 }
 
-absl::Status ShapeContext::ExpectRank(
-    int i, const std::vector<std::string>& axis_names) const {
+absl::Status ShapeContext::ExpectRank(int i, const std::vector<std::string>& axis_names) const {
   const SymShape& s = input_shape(i);
   if (s.size() == axis_names.size()) return absl::OkStatus();
   // Name the actual axes from the right, as the expected ones are named.
@@ -128,22 +141,20 @@ absl::Status ShapeContext::ExpectRank(
     got_names[s.size() - 1 - k] = axis_names[axis_names.size() - 1 - k];
   }
   return InputError(
-      i, absl::StrCat("must have rank ", axis_names.size(), " [",
-                      absl::StrJoin(axis_names, ","), "]; got ",
-                      ShapeToString(s, got_names)));
+      i, absl::StrCat("must have rank ", axis_names.size(), " [", absl::StrJoin(axis_names, ","),
+                      "]; got ", ShapeToString(s, got_names)));
 }
 
 absl::Status ShapeContext::ExpectMinRank(int i, int min_rank) const {
   const SymShape& s = input_shape(i);
   if (static_cast<int>(s.size()) >= min_rank) return absl::OkStatus();
-  return InputError(i, absl::StrCat("must have rank >= ", min_rank, "; got ",
-                                    ShapeToString(s)));
+  return InputError(i, absl::StrCat("must have rank >= ", min_rank, "; got ", ShapeToString(s)));
 }
 
 absl::Status ShapeContext::ExpectDtype(int i, DataType dtype) const {
   if (input_dtype(i) == dtype) return absl::OkStatus();
-  return InputError(i, absl::StrCat("must be ", DataType_Name(dtype), "; got ",
-                                    DataType_Name(input_dtype(i))));
+  return InputError(
+      i, absl::StrCat("must be ", DataType_Name(dtype), "; got ", DataType_Name(input_dtype(i))));
 }
 
 absl::StatusOr<int64_t> ShapeContext::KnownLastDim(int i) const {

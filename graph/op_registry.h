@@ -29,7 +29,7 @@ struct AttrSpec {
   std::string name;
   AttrType type = AttrType::kInt;
   bool required = false;
-  AttrValue default_value;                 // when !required
+  AttrValue default_value;                  // when !required
   std::vector<std::string> allowed_values;  // strings only; empty = any
   std::string doc;
 };
@@ -57,13 +57,10 @@ class OpSchema;
 class ShapeContext {
  public:
   ShapeContext(const OpSchema& schema, const NodeDef& node,
-               std::vector<const SymShape*> input_shapes,
-               std::vector<DataType> input_dtypes);
+               std::vector<const SymShape*> input_shapes, std::vector<DataType> input_dtypes);
 
   int num_inputs() const { return static_cast<int>(input_shapes_.size()); }
-  bool has_input(int i) const {
-    return i < num_inputs() && input_shapes_[i] != nullptr;
-  }
+  bool has_input(int i) const { return i < num_inputs() && input_shapes_[i] != nullptr; }
   const SymShape& input_shape(int i) const { return *input_shapes_[i]; }
   DataType input_dtype(int i) const { return input_dtypes_[i]; }
   // Schema name of input i ("x", or "values[2]" for variadic inputs).
@@ -121,8 +118,7 @@ class OpSchema {
   OpSchema& OptionalNonDifferentiableInput(std::string name, std::string doc);
   OpSchema& Output(std::string name, std::string doc);
   OpSchema& Attr(std::string name, AttrType type, std::string doc);  // required
-  OpSchema& Attr(std::string name, AttrType type, AttrValue default_value,
-                 std::string doc);
+  OpSchema& Attr(std::string name, AttrType type, AttrValue default_value, std::string doc);
   OpSchema& AllowedValues(std::vector<std::string> values);  // last attr
   OpSchema& ParamsDoc(std::string doc);
   // A loss: its single output is a scalar a trainer may minimise.
@@ -180,9 +176,8 @@ struct OpRegistrar {
 };
 
 // RF_REGISTER_OP("Dense").Doc(...).Input(...)...;
-#define RF_REGISTER_OP(name)                                        \
-  static ::rnnflow::OpRegistrar RF_CONCAT_(rf_op_reg_, __LINE__) = \
-      ::rnnflow::OpSchema(name)
+#define RF_REGISTER_OP(name) \
+  static ::rnnflow::OpRegistrar RF_CONCAT_(rf_op_reg_, __LINE__) = ::rnnflow::OpSchema(name)
 
 // Attribute value helpers for defaults.
 AttrValue IntAttr(int64_t v);

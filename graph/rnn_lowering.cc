@@ -12,17 +12,14 @@
 namespace rnnflow {
 namespace {
 
-bool IsFusedRecurrent(const std::string& op) {
-  return op == "LSTM" || op == "GRU" || op == "RNN";
-}
+bool IsFusedRecurrent(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
 
 // Appends nodes to a ModelDef with unique, prefixed names.
 class CellWriter {
  public:
   CellWriter(ModelDef& out, std::string prefix) : out_(out), prefix_(std::move(prefix)) {}
 
-  std::string Node(const std::string& name, const std::string& op,
-                   std::vector<std::string> inputs,
+  std::string Node(const std::string& name, const std::string& op, std::vector<std::string> inputs,
                    std::vector<std::pair<std::string, AttrValue>> attrs = {}) {
     NodeDef* n = out_.add_node();
     n->set_name(name.empty() ? absl::StrCat(prefix_, "/n", counter_++) : name);
@@ -62,7 +59,7 @@ class CellWriter {
 
 struct CellSpec {
   std::string op;
-  std::string activation;   // RNN
+  std::string activation;    // RNN
   bool linear_before_reset;  // GRU
   int64_t H;
 };

@@ -6,20 +6,17 @@
 
 namespace rnnflow {
 
-std::string Dim::ToString() const {
-  return known() ? absl::StrCat(size) : symbol;
-}
+std::string Dim::ToString() const { return known() ? absl::StrCat(size) : symbol; }
 
 std::string ShapeToString(const SymShape& s) {
   return absl::StrCat(
-      "[", absl::StrJoin(s, ",", [](std::string* out, const Dim& d) {
-        absl::StrAppend(out, d.ToString());
-      }),
+      "[",
+      absl::StrJoin(s, ",",
+                    [](std::string* out, const Dim& d) { absl::StrAppend(out, d.ToString()); }),
       "]");
 }
 
-std::string ShapeToString(const SymShape& s,
-                          const std::vector<std::string>& axis_names) {
+std::string ShapeToString(const SymShape& s, const std::vector<std::string>& axis_names) {
   std::vector<std::string> parts;
   for (size_t i = 0; i < s.size(); ++i) {
     const std::string& name = i < axis_names.size() ? axis_names[i] : "";
@@ -38,9 +35,7 @@ Dim ParseDim(const std::string& text) {
   return Dim::Symbol(text);
 }
 
-std::string ShapeToString(const Shape& s) {
-  return absl::StrCat("[", absl::StrJoin(s, ","), "]");
-}
+std::string ShapeToString(const Shape& s) { return absl::StrCat("[", absl::StrJoin(s, ","), "]"); }
 
 int64_t NumElements(const Shape& s) {
   int64_t n = 1;

@@ -19,9 +19,7 @@ struct Dim {
   static Dim Known(int64_t n) { return Dim{n, ""}; }
   static Dim Symbol(std::string s) { return Dim{-1, std::move(s)}; }
   bool known() const { return size >= 0; }
-  bool operator==(const Dim& o) const {
-    return size == o.size && symbol == o.symbol;
-  }
+  bool operator==(const Dim& o) const { return size == o.size && symbol == o.symbol; }
   bool operator!=(const Dim& o) const { return !(*this == o); }
   std::string ToString() const;
 };

@@ -10,10 +10,10 @@
 #define RF_CONCAT_(a, b) RF_CONCAT_INNER_(a, b)
 
 // Returns from the current function if `expr` yields a non-OK status.
-#define RF_RETURN_IF_ERROR(expr)                         \
-  do {                                                   \
-    ::absl::Status rf_status_ = (expr);                  \
-    if (!rf_status_.ok()) return rf_status_;             \
+#define RF_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status rf_status_ = (expr);      \
+    if (!rf_status_.ok()) return rf_status_; \
   } while (0)
 
 // `RF_ASSIGN_OR_RETURN(auto x, Foo());` declares x from a StatusOr, or returns

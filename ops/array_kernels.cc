@@ -116,8 +116,8 @@ class SliceKernel : public OpKernel {
                                      ShapeToString(x)));
     }
     const AxisSplit split = SplitAt(x, axis);
-    return std::unique_ptr<OpKernel>(new SliceKernel(
-        split.outer, x[axis] * split.inner, begin * split.inner, size * split.inner));
+    return std::unique_ptr<OpKernel>(new SliceKernel(split.outer, x[axis] * split.inner,
+                                                     begin * split.inner, size * split.inner));
   }
 
   absl::Status Forward(KernelContext& ctx) override {

@@ -22,9 +22,9 @@ namespace rnnflow {
 namespace {
 
 // Row-major C[m, n] = alpha * op(A) @ op(B) + beta * C.
-absl::Status Sgemm(const KernelInit& init, bool trans_a, bool trans_b, int64_t m,
-                   int64_t n, int64_t k, const float* a, int64_t lda,
-                   const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+absl::Status Sgemm(const KernelInit& init, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                   int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                   float* c, int64_t ldc) {
   if (m == 0 || n == 0) return absl::OkStatus();
   if (k == 0) {
     if (beta == 0.f) {
@@ -34,11 +34,11 @@ absl::Status Sgemm(const KernelInit& init, bool trans_a, bool trans_b, int64_t m
     }
     return absl::OkStatus();
   }
-  const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m,
-                                      n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
+  const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.f, a,
+                                      lda, b, ldb, beta, c, ldc);
   if (st != dnnl_success) {
-    return init.Error(absl::StrCat("dnnl_sgemm failed with status ", st, " for [", m,
-                                   ",", k, "] x [", k, ",", n, "]"));
+    return init.Error(absl::StrCat("dnnl_sgemm failed with status ", st, " for [", m, ",", k,
+                                   "] x [", k, ",", n, "]"));
   }
   return absl::OkStatus();
 }
@@ -57,8 +57,7 @@ class AffineKernel : public OpKernel {
     }
   }
 
-  static absl::StatusOr<std::unique_ptr<OpKernel>> Create(const KernelInit& init,
-                                                          bool dense) {
+  static absl::StatusOr<std::unique_ptr<OpKernel>> Create(const KernelInit& init, bool dense) {
     const size_t want = dense ? (init.GetBool("use_bias") ? 3 : 2) : 2;
     if (init.input_shapes.size() != want) {
       return init.Error(absl::StrCat("expected ", want, " inputs (with parameters); got ",
@@ -67,8 +66,8 @@ class AffineKernel : public OpKernel {
     const Shape& x = init.input_shapes[0];
     const Shape& w = init.input_shapes[1];
     if (x.empty() || w.size() != 2 || x.back() != w[0]) {
-      return init.Error(absl::StrCat("incompatible shapes ", ShapeToString(x), " and ",
-                                     ShapeToString(w)));
+      return init.Error(
+          absl::StrCat("incompatible shapes ", ShapeToString(x), " and ", ShapeToString(w)));
     }
     if (want == 3 && (init.input_shapes[2] != Shape{w[1]})) {
       return init.Error(absl::StrCat("bias must have shape [", w[1], "]; got ",
@@ -94,8 +93,7 @@ class AffineKernel : public OpKernel {
       }
       beta = 1.f;
     }
-    return Sgemm(init_, false, false, rows, n_, k_, x.f32(), k_, w.f32(), n_, beta,
-                 y.f32(), n_);
+    return Sgemm(init_, false, false, rows, n_, k_, x.f32(), k_, w.f32(), n_, beta, y.f32(), n_);
   }
 
   absl::Status Backward(KernelContext& ctx) override {
@@ -107,20 +105,20 @@ class AffineKernel : public OpKernel {
     const int64_t rows = LeadingRows(x);
     // dx[rows, k] += dy[rows, n] @ w^T.
     if (ctx.input_grads[0].valid()) {
-      RF_RETURN_IF_ERROR(Sgemm(init_, false, true, rows, k_, n_, dy.f32(), n_, w.f32(),
-                               n_, 1.f, ctx.input_grads[0].f32(), k_));
+      RF_RETURN_IF_ERROR(Sgemm(init_, false, true, rows, k_, n_, dy.f32(), n_, w.f32(), n_, 1.f,
+                               ctx.input_grads[0].f32(), k_));
     }
     // dw[k, n] += x^T @ dy.
     if (ctx.input_grads[1].valid()) {
-      RF_RETURN_IF_ERROR(Sgemm(init_, true, false, k_, n_, rows, x.f32(), k_, dy.f32(),
-                               n_, 1.f, ctx.input_grads[1].f32(), n_));
+      RF_RETURN_IF_ERROR(Sgemm(init_, true, false, k_, n_, rows, x.f32(), k_, dy.f32(), n_, 1.f,
+                               ctx.input_grads[1].f32(), n_));
     }
     // db[n] += ones[rows] @ dy.
     if (has_bias_ && ctx.input_grads.size() > 2 && ctx.input_grads[2].valid()) {
       float* db = ctx.input_grads[2].f32();
       if (static_cast<int64_t>(ones_.size()) >= rows) {
-        RF_RETURN_IF_ERROR(Sgemm(init_, false, false, 1, n_, rows, ones_.data(), rows,
-                                 dy.f32(), n_, 1.f, db, n_));
+        RF_RETURN_IF_ERROR(
+            Sgemm(init_, false, false, 1, n_, rows, ones_.data(), rows, dy.f32(), n_, 1.f, db, n_));
       } else {
         const float* g = dy.f32();
         for (int64_t r = 0; r < rows; ++r) {
@@ -140,10 +138,9 @@ class AffineKernel : public OpKernel {
   absl::Status CheckCall(const Tensor& x, const Tensor& y) const {
     if (x.rank() == 0 || x.dim(-1) != k_ || y.rank() == 0 || y.dim(-1) != n_ ||
         LeadingRows(x) != LeadingRows(y)) {
-      return init_.Error(absl::StrCat("called with shapes ", ShapeToString(x.shape()),
-                                      " -> ", ShapeToString(y.shape()),
-                                      " incompatible with [..., ", k_, "] -> [..., ",
-                                      n_, "]"));
+      return init_.Error(absl::StrCat("called with shapes ", ShapeToString(x.shape()), " -> ",
+                                      ShapeToString(y.shape()), " incompatible with [..., ", k_,
+                                      "] -> [..., ", n_, "]"));
     }
     return absl::OkStatus();
   }

@@ -159,8 +159,7 @@ class BinaryKernel : public OpKernel {
         !std::equal(b.shape().begin(), b.shape().end(),
                     a.shape().end() - std::min(a.rank(), b.rank()))) {
       return init_.Error(absl::StrCat("input 'b' ", ShapeToString(b.shape()),
-                                      " is not a suffix of input 'a' ",
-                                      ShapeToString(a.shape())));
+                                      " is not a suffix of input 'a' ", ShapeToString(a.shape())));
     }
     return absl::OkStatus();
   }

@@ -34,17 +34,16 @@ class EmbeddingKernel : public OpKernel {
     const Tensor& y = ctx.outputs[0];
     const int64_t n = ids.num_elements();
     if (y.num_elements() != n * dim_) {
-      return Error(absl::StrCat("output ", ShapeToString(y.shape()),
-                                " does not match ids ", ShapeToString(ids.shape())));
+      return Error(absl::StrCat("output ", ShapeToString(y.shape()), " does not match ids ",
+                                ShapeToString(ids.shape())));
     }
     const int32_t* id = ids.i32();
     // Validate first (cheap) so that the copy below can run in parallel.
     for (int64_t p = 0; p < n; ++p) {
       if (id[p] < 0 || id[p] >= vocab_) {
-        return Error(absl::StrCat("id ", id[p], " at position ",
-                                  PositionString(ids.shape(), p), " of input 'ids' ",
-                                  ShapeToString(ids.shape()), " is out of range [0, ",
-                                  vocab_, ")"));
+        return Error(absl::StrCat("id ", id[p], " at position ", PositionString(ids.shape(), p),
+                                  " of input 'ids' ", ShapeToString(ids.shape()),
+                                  " is out of range [0, ", vocab_, ")"));
       }
     }
     const float* t = table.f32();
@@ -52,8 +51,7 @@ class EmbeddingKernel : public OpKernel {
     const int64_t dim = dim_;
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < n; ++p) {
-      std::memcpy(out + p * dim, t + static_cast<int64_t>(id[p]) * dim,
-                  dim * sizeof(float));
+      std::memcpy(out + p * dim, t + static_cast<int64_t>(id[p]) * dim, dim * sizeof(float));
     }
     return absl::OkStatus();
   }

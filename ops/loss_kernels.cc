@@ -37,9 +37,8 @@ inline double LogSumExp(const float* x, int64_t v) {
 }
 
 float OutputGradScalar(const KernelContext& ctx) {
-  return ctx.output_grads.empty() || !ctx.output_grads[0].valid()
-             ? 0.f
-             : ctx.output_grads[0].f32()[0];
+  return ctx.output_grads.empty() || !ctx.output_grads[0].valid() ? 0.f
+                                                                  : ctx.output_grads[0].f32()[0];
 }
 
 class SoftmaxCrossEntropyKernel : public OpKernel {
@@ -54,19 +53,16 @@ class SoftmaxCrossEntropyKernel : public OpKernel {
     const int64_t rows = labels.num_elements();
     if (rows * v != logits.num_elements()) {
       return init_.Error(absl::StrCat("labels ", ShapeToString(labels.shape()),
-                                      " do not match logits ",
-                                      ShapeToString(logits.shape())));
+                                      " do not match logits ", ShapeToString(logits.shape())));
     }
     const int32_t* lab = labels.i32();
     int64_t count = 0;
     for (int64_t r = 0; r < rows; ++r) {
       if (lab[r] == ignore_) continue;
       if (lab[r] < 0 || lab[r] >= v) {
-        return init_.Error(absl::StrCat("label ", lab[r], " at position ",
-                                        PositionString(labels.shape(), r),
-                                        " of input 'labels' ",
-                                        ShapeToString(labels.shape()),
-                                        " is out of range [0, ", v, ")"));
+        return init_.Error(absl::StrCat(
+            "label ", lab[r], " at position ", PositionString(labels.shape(), r),
+            " of input 'labels' ", ShapeToString(labels.shape()), " is out of range [0, ", v, ")"));
       }
       ++count;
     }
@@ -216,10 +212,9 @@ RF_REGISTER_KERNEL("SoftmaxCrossEntropy", [](const KernelInit& init) -> KernelOr
   RF_RETURN_IF_ERROR(CheckLossInit(init));
   const Shape& logits = init.input_shapes[0];
   const Shape& labels = init.input_shapes[1];
-  if (logits.empty() || logits.back() <= 0 ||
-      Shape(logits.begin(), logits.end() - 1) != labels) {
-    return init.Error(absl::StrCat("labels ", ShapeToString(labels),
-                                   " do not match logits ", ShapeToString(logits)));
+  if (logits.empty() || logits.back() <= 0 || Shape(logits.begin(), logits.end() - 1) != labels) {
+    return init.Error(absl::StrCat("labels ", ShapeToString(labels), " do not match logits ",
+                                   ShapeToString(logits)));
   }
   return std::unique_ptr<OpKernel>(new SoftmaxCrossEntropyKernel(init));
 });

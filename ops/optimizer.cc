@@ -31,8 +31,7 @@ absl::Status ExpectUnitInterval(absl::string_view field, double v) {
 absl::Status ValidateTrainingDef(const TrainingDef& def) {
   const LearningRateDef& lr = def.learning_rate();
   const std::string& s = lr.schedule();
-  if (!s.empty() && s != "constant" && s != "exponential" && s != "step" &&
-      s != "cosine") {
+  if (!s.empty() && s != "constant" && s != "exponential" && s != "step" && s != "cosine") {
     return FieldError("learning_rate.schedule",
                       absl::StrCat("unknown schedule '", s,
                                    "'; expected one of constant, exponential, step, "
@@ -45,8 +44,7 @@ absl::Status ValidateTrainingDef(const TrainingDef& def) {
   if (s == "exponential" || s == "step") {
     if (lr.decay_steps() <= 0) {
       return FieldError("learning_rate.decay_steps",
-                        absl::StrCat("must be > 0 for schedule '", s, "'; got ",
-                                     lr.decay_steps()));
+                        absl::StrCat("must be > 0 for schedule '", s, "'; got ", lr.decay_steps()));
     }
     if (!(lr.rate() > 0)) {
       return FieldError("learning_rate.rate",
@@ -80,14 +78,12 @@ float LearningRate(const LearningRateDef& def, int64_t step, int64_t total_steps
   const int64_t s = step - std::max<int64_t>(warmup, 0);
   const std::string& kind = def.schedule();
   if (kind == "exponential" && def.decay_steps() > 0) {
-    return static_cast<float>(
-        base * std::pow(static_cast<double>(def.rate()),
-                        static_cast<double>(s) / def.decay_steps()));
+    return static_cast<float>(base * std::pow(static_cast<double>(def.rate()),
+                                              static_cast<double>(s) / def.decay_steps()));
   }
   if (kind == "step" && def.decay_steps() > 0) {
-    return static_cast<float>(
-        base * std::pow(static_cast<double>(def.rate()),
-                        static_cast<double>(s / def.decay_steps())));
+    return static_cast<float>(base * std::pow(static_cast<double>(def.rate()),
+                                              static_cast<double>(s / def.decay_steps())));
   }
   if (kind == "cosine") {
     const int64_t d = total_steps - std::max<int64_t>(warmup, 0);
@@ -124,8 +120,8 @@ float ClipByGlobalNorm(absl::Span<const Tensor> grads, float max_norm) {
   return static_cast<float>(norm);
 }
 
-absl::StatusOr<std::unique_ptr<Optimizer>> Optimizer::Create(
-    const TrainingDef& def, std::vector<Shape> param_shapes) {
+absl::StatusOr<std::unique_ptr<Optimizer>> Optimizer::Create(const TrainingDef& def,
+                                                             std::vector<Shape> param_shapes) {
   RF_RETURN_IF_ERROR(ValidateTrainingDef(def));
   std::unique_ptr<Optimizer> opt(new Optimizer());
   opt->def_ = def;
@@ -169,20 +165,19 @@ std::vector<Tensor> Optimizer::StateTensors() {
   return out;
 }
 
-absl::Status Optimizer::Apply(absl::Span<const Tensor> params,
-                              absl::Span<const Tensor> grads, float lr) {
+absl::Status Optimizer::Apply(absl::Span<const Tensor> params, absl::Span<const Tensor> grads,
+                              float lr) {
   if (params.size() != shapes_.size() || grads.size() != shapes_.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("optimizer: expected ", shapes_.size(), " parameters and gradients; got ",
-                     params.size(), " and ", grads.size()));
+    return absl::InvalidArgumentError(absl::StrCat("optimizer: expected ", shapes_.size(),
+                                                   " parameters and gradients; got ", params.size(),
+                                                   " and ", grads.size()));
   }
   for (size_t p = 0; p < shapes_.size(); ++p) {
-    if (params[p].shape() != shapes_[p] ||
-        (grads[p].valid() && grads[p].shape() != shapes_[p])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "optimizer: parameter ", p, " has shape ", ShapeToString(params[p].shape()),
-          " and gradient shape ", ShapeToString(grads[p].shape()), "; expected ",
-          ShapeToString(shapes_[p])));
+    if (params[p].shape() != shapes_[p] || (grads[p].valid() && grads[p].shape() != shapes_[p])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("optimizer: parameter ", p, " has shape ", ShapeToString(params[p].shape()),
+                       " and gradient shape ", ShapeToString(grads[p].shape()), "; expected ",
+                       ShapeToString(shapes_[p])));
     }
   }
   const int64_t t = step_ + 1;

@@ -73,14 +73,13 @@ class Optimizer {
 
   // Validates `def` and allocates the state (zeros) for parameters of the
   // given shapes, in the order Apply() will receive them.
-  static absl::StatusOr<std::unique_ptr<Optimizer>> Create(
-      const TrainingDef& def, std::vector<Shape> param_shapes);
+  static absl::StatusOr<std::unique_ptr<Optimizer>> Create(const TrainingDef& def,
+                                                           std::vector<Shape> param_shapes);
 
   // One update of every parameter; `params` and `grads` must match the
   // shapes given to Create, in order. An invalid (null) gradient tensor
   // leaves its parameter and state untouched. Increments step().
-  absl::Status Apply(absl::Span<const Tensor> params, absl::Span<const Tensor> grads,
-                     float lr);
+  absl::Status Apply(absl::Span<const Tensor> params, absl::Span<const Tensor> grads, float lr);
 
   // Number of Apply() calls so far (Adam's bias correction uses it). Restore
   // it with set_step() when loading a checkpoint.

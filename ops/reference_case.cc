@@ -1,14 +1,14 @@
 #include "ops/reference_case.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <utility>
-
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "graph/status_macros.h"
@@ -24,8 +24,8 @@ using google::protobuf::Value;
 // Registry plumbing.
 
 absl::Status Prefixed(const RecurrentNodeSpec& spec, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat("node '", spec.name, "' (", spec.op,
-                                             "): ", s.message()));
+  return absl::Status(s.code(),
+                      absl::StrCat("node '", spec.name, "' (", spec.op, "): ", s.message()));
 }
 
 // ---------------------------------------------------------------------------
@@ -81,21 +81,19 @@ absl::StatusOr<std::string> StringField(const std::string& path, const Struct& s
   return v->string_value();
 }
 
-absl::StatusOr<int64_t> IntField(const std::string& path, const Struct& s,
-                                 const std::string& key, int64_t min_value) {
+absl::StatusOr<int64_t> IntField(const std::string& path, const Struct& s, const std::string& key,
+                                 int64_t min_value) {
   const Value* v = Field(s, key);
   if (v == nullptr || v->kind_case() != Value::kNumberValue ||
       v->number_value() != std::floor(v->number_value()) ||
-      v->number_value() < static_cast<double>(min_value) ||
-      v->number_value() > 9.0e15) {
+      v->number_value() < static_cast<double>(min_value) || v->number_value() > 9.0e15) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": field \"", key, "\" must be an integer >= ", min_value));
   }
   return static_cast<int64_t>(v->number_value());
 }
 
-absl::StatusOr<bool> BoolField(const std::string& path, const Struct& s,
-                               const std::string& key) {
+absl::StatusOr<bool> BoolField(const std::string& path, const Struct& s, const std::string& key) {
   const Value* v = Field(s, key);
   if (v == nullptr || v->kind_case() != Value::kBoolValue) {
     return absl::InvalidArgumentError(
@@ -105,8 +103,8 @@ absl::StatusOr<bool> BoolField(const std::string& path, const Struct& s,
 }
 
 // Reads the tensors of one "tensors_f32"/"tensors_f64" table.
-absl::Status ReadTensorTable(const std::string& path, const Struct& table,
-                             bool f64, std::map<std::string, std::string>& files,
+absl::Status ReadTensorTable(const std::string& path, const Struct& table, bool f64,
+                             std::map<std::string, std::string>& files,
                              std::map<std::string, ReferenceTensor>& out) {
   const std::string dir = DirName(path);
   const char* const want_dtype = f64 ? "float64" : "float32";
@@ -139,8 +137,8 @@ absl::Status ReadTensorTable(const std::string& path, const Struct& table,
     }
     const int64_t count = NumElements(shape);
     if (count < 0 || static_cast<uint64_t>(count) * elem != static_cast<uint64_t>(nbytes)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": nbytes ", nbytes, " does not match shape ", ShapeToString(shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": nbytes ", nbytes, " does not match shape ", ShapeToString(shape)));
     }
     const std::string file_path = absl::StrCat(dir, "/", file);
     auto it = files.find(file_path);
@@ -150,14 +148,13 @@ absl::Status ReadTensorTable(const std::string& path, const Struct& table,
     }
     const std::string& data = it->second;
     if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(nbytes) > data.size()) {
-      return absl::OutOfRangeError(absl::StrCat(
-          where, ": bytes [", offset, ", ", offset + nbytes, ") lie beyond the end of ",
-          file_path, " (", data.size(), " bytes)"));
+      return absl::OutOfRangeError(absl::StrCat(where, ": bytes [", offset, ", ", offset + nbytes,
+                                                ") lie beyond the end of ", file_path, " (",
+                                                data.size(), " bytes)"));
     }
     ReferenceTensor& rt = out[name];
     if (!rt.shape.empty() && rt.shape != shape) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": float32 and float64 shapes differ"));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": float32 and float64 shapes differ"));
     }
     rt.shape = shape;
     if (f64) {
@@ -212,8 +209,8 @@ absl::StatusOr<RecurrentNode> BuildRecurrentNode(const RecurrentNodeSpec& spec) 
   for (const AttrSpec& a : schema->attrs()) {
     if (attrs.find(a.name) != attrs.end()) continue;
     if (a.required) {
-      return Prefixed(spec, absl::InvalidArgumentError(
-                                absl::StrCat("missing attribute '", a.name, "'")));
+      return Prefixed(spec,
+                      absl::InvalidArgumentError(absl::StrCat("missing attribute '", a.name, "'")));
     }
     attrs[a.name] = a.default_value;
   }
@@ -221,8 +218,7 @@ absl::StatusOr<RecurrentNode> BuildRecurrentNode(const RecurrentNodeSpec& spec) 
   const int num_inputs = static_cast<int>(schema->inputs().size());
   const int64_t d = spec.bidirectional ? 2 : 1;
   const SymShape x = {Dim::Known(spec.T), Dim::Known(spec.N), Dim::Known(spec.C)};
-  const SymShape state = {Dim::Known(spec.layers * d), Dim::Known(spec.N),
-                          Dim::Known(spec.hidden)};
+  const SymShape state = {Dim::Known(spec.layers * d), Dim::Known(spec.N), Dim::Known(spec.hidden)};
   std::vector<const SymShape*> shapes(num_inputs, nullptr);
   shapes[0] = &x;
   const int h0_index = schema->FindInput("h0");
@@ -297,8 +293,7 @@ absl::StatusOr<ReferenceCase> LoadReferenceCase(const std::string& json_path) {
   }
   const absl::StatusOr<RnnCell> cell = TorchModuleCell(c.module, c.nonlinearity);
   if (!cell.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(json_path, ": ", cell.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(json_path, ": ", cell.status().message()));
   }
   RF_ASSIGN_OR_RETURN(c.N, IntField(json_path, *config, "N", 1));
   RF_ASSIGN_OR_RETURN(c.T, IntField(json_path, *config, "T", 1));
@@ -322,26 +317,23 @@ absl::StatusOr<ReferenceCase> LoadReferenceCase(const std::string& json_path) {
       return absl::InvalidArgumentError(
           absl::StrCat(json_path, ": \"tensors_f64\" is not an object"));
     }
-    RF_RETURN_IF_ERROR(ReadTensorTable(json_path, t64->struct_value(), true, files,
-                                       c.tensors));
+    RF_RETURN_IF_ERROR(ReadTensorTable(json_path, t64->struct_value(), true, files, c.tensors));
   }
   for (const auto& [name, t] : c.tensors) {
     if (t.f32.empty() && NumElements(t.shape) > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          json_path, ": tensor \"", name, "\" has float64 data but no float32 data"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(json_path, ": tensor \"", name, "\" has float64 data but no float32 data"));
     }
   }
   return c;
 }
 
-absl::StatusOr<std::vector<std::string>> ListReferenceCases(
-    const std::string& index_path) {
+absl::StatusOr<std::vector<std::string>> ListReferenceCases(const std::string& index_path) {
   RF_ASSIGN_OR_RETURN(const std::string text, ReadFile(index_path));
   RF_ASSIGN_OR_RETURN(const Struct root, ParseJsonObject(index_path, text));
   const Value* cases = Field(root, "cases");
   if (cases == nullptr || cases->kind_case() != Value::kListValue) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(index_path, ": missing \"cases\" list"));
+    return absl::InvalidArgumentError(absl::StrCat(index_path, ": missing \"cases\" list"));
   }
   std::vector<std::string> paths;
   const std::string dir = DirName(index_path);
@@ -431,11 +423,15 @@ absl::StatusOr<ReferenceResult> RunReferenceCase(const ReferenceCase& c) {
     const int64_t input = k == 0 ? c.I : d * c.H;
     for (int dir = 0; dir < d; ++dir) {
       const std::string prefix = absl::StrCat("l", k, dir ? "_reverse" : "", "/");
-      DirSlots s{k, input, dir, slot_index(prefix + "w_x"), slot_index(prefix + "w_h"),
+      DirSlots s{k,
+                 input,
+                 dir,
+                 slot_index(prefix + "w_x"),
+                 slot_index(prefix + "w_h"),
                  slot_index(prefix + "b")};
       if (s.w_x < 0 || s.w_h < 0 || s.b < 0) {
-        return fail(absl::StrCat("the ", c.module, " schema declares no parameter ",
-                                 prefix, "{w_x,w_h,b}"));
+        return fail(absl::StrCat("the ", c.module, " schema declares no parameter ", prefix,
+                                 "{w_x,w_h,b}"));
       }
       TorchLayerParams tp;
       RF_ASSIGN_OR_RETURN(const ReferenceTensor* wih,
@@ -450,8 +446,8 @@ absl::StatusOr<ReferenceResult> RunReferenceCase(const ReferenceCase& c) {
       tp.weight_hh = whh->f32.data();
       tp.bias_ih = bih != nullptr ? bih->f32.data() : nullptr;
       tp.bias_hh = bhh != nullptr ? bhh->f32.data() : nullptr;
-      RF_RETURN_IF_ERROR(TorchToCanonical(cell, input, c.H, tp, in[s.w_x].data(),
-                                          in[s.w_h].data(), in[s.b].data()));
+      RF_RETURN_IF_ERROR(TorchToCanonical(cell, input, c.H, tp, in[s.w_x].data(), in[s.w_h].data(),
+                                          in[s.b].data()));
       dirs.push_back(s);
     }
   }
@@ -488,8 +484,8 @@ absl::StatusOr<ReferenceResult> RunReferenceCase(const ReferenceCase& c) {
   RF_RETURN_IF_ERROR(node.kernel->Backward(ctx));
 
   ReferenceResult result;
-  auto compare = [&](const std::string& name, const std::vector<float>& ours,
-                     const Shape& shape, bool required) -> absl::Status {
+  auto compare = [&](const std::string& name, const std::vector<float>& ours, const Shape& shape,
+                     bool required) -> absl::Status {
     RF_ASSIGN_OR_RETURN(const ReferenceTensor* ref, expect(name, shape, required));
     if (ref == nullptr) return absl::OkStatus();
     const double e = MaxRelError(ours, *ref);
@@ -511,11 +507,10 @@ absl::StatusOr<ReferenceResult> RunReferenceCase(const ReferenceCase& c) {
   if (h0 != nullptr) RF_RETURN_IF_ERROR(compare("grad.h0", in_grad[1], state_shape, false));
   if (c0 != nullptr) RF_RETURN_IF_ERROR(compare("grad.c0", in_grad[2], state_shape, false));
   for (const DirSlots& s : dirs) {
-    std::vector<float> gih(g * c.H * s.input), ghh(g * c.H * c.H), gbi(g * c.H),
-        gbh(g * c.H);
+    std::vector<float> gih(g * c.H * s.input), ghh(g * c.H * c.H), gbi(g * c.H), gbh(g * c.H);
     RF_RETURN_IF_ERROR(CanonicalGradToTorch(
-        cell, s.input, c.H, in_grad[s.w_x].data(), in_grad[s.w_h].data(),
-        in_grad[s.b].data(), TorchLayerGrads{gih.data(), ghh.data(), gbi.data(), gbh.data()}));
+        cell, s.input, c.H, in_grad[s.w_x].data(), in_grad[s.w_h].data(), in_grad[s.b].data(),
+        TorchLayerGrads{gih.data(), ghh.data(), gbi.data(), gbh.data()}));
     const std::string suffix = absl::StrCat("_l", s.layer, s.dir ? "_reverse" : "");
     RF_RETURN_IF_ERROR(compare("grad.weight_ih" + suffix, gih, {g * c.H, s.input}, false));
     RF_RETURN_IF_ERROR(compare("grad.weight_hh" + suffix, ghh, {g * c.H, c.H}, false));

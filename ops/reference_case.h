@@ -33,11 +33,11 @@ struct RecurrentNodeSpec {
   int64_t hidden = 0;
   int64_t layers = 1;
   bool bidirectional = false;
-  std::string activation = "tanh";   // RNN only
-  bool linear_before_reset = true;   // GRU only
+  std::string activation = "tanh";  // RNN only
+  bool linear_before_reset = true;  // GRU only
   int64_t T = 0, N = 0, C = 0;
   bool with_h0 = false;
-  bool with_c0 = false;  // LSTM only
+  bool with_c0 = false;       // LSTM only
   bool with_lengths = false;  // lengths [N] INT32
   bool with_resets = false;   // resets [T,N]
 };
@@ -87,11 +87,10 @@ struct ReferenceCase {
 absl::StatusOr<ReferenceCase> LoadReferenceCase(const std::string& json_path);
 
 // The case files listed in an index.json ("cases": [names]), as paths.
-absl::StatusOr<std::vector<std::string>> ListReferenceCases(
-    const std::string& index_path);
+absl::StatusOr<std::vector<std::string>> ListReferenceCases(const std::string& index_path);
 
 struct ReferenceError {
-  std::string name;     // "y", "grad.weight_ih_l0", ...
+  std::string name;      // "y", "grad.weight_ih_l0", ...
   double max_rel_error;  // max |ours - f64| / max |f64| (absolute if f64 == 0)
 };
 

@@ -52,7 +52,8 @@ class RecurrentKernel : public OpKernel {
     for (const auto* list : {&hidden_, &hidden_grad_}) {
       for (const auto& v : *list) bytes += static_cast<int64_t>(v.size() * sizeof(float));
     }
-    for (const auto* v : {&dx_, &dh0_, &dc0_}) bytes += static_cast<int64_t>(v->size() * sizeof(float));
+    for (const auto* v : {&dx_, &dh0_, &dc0_})
+      bytes += static_cast<int64_t>(v->size() * sizeof(float));
     return bytes;
   }
 
@@ -60,8 +61,7 @@ class RecurrentKernel : public OpKernel {
   RecurrentKernel() = default;
   absl::Status Init(const KernelInit& init);
   absl::Status Error(absl::string_view message) const {
-    return absl::Status(absl::StatusCode::kInvalidArgument,
-                        absl::StrCat(prefix_, message));
+    return absl::Status(absl::StatusCode::kInvalidArgument, absl::StrCat(prefix_, message));
   }
   // Adds a status' message to our prefix.
   absl::Status Wrap(const absl::Status& s) const {
@@ -98,20 +98,18 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
   if (init.op == "LSTM") {
     cell_ = RnnCell::kLstm;
   } else if (init.op == "GRU") {
-    const bool lbr = HasAttr(init, "linear_before_reset")
-                         ? init.GetBool("linear_before_reset")
-                         : true;
+    const bool lbr =
+        HasAttr(init, "linear_before_reset") ? init.GetBool("linear_before_reset") : true;
     cell_ = lbr ? RnnCell::kLbrGru : RnnCell::kGru;
   } else if (init.op == "RNN") {
-    const std::string act =
-        HasAttr(init, "activation") ? init.GetString("activation") : "tanh";
+    const std::string act = HasAttr(init, "activation") ? init.GetString("activation") : "tanh";
     if (act == "tanh") {
       cell_ = RnnCell::kRnnTanh;
     } else if (act == "relu") {
       cell_ = RnnCell::kRnnRelu;
     } else {
-      return Error(absl::StrCat("unsupported activation \"", act,
-                                "\" (expected \"tanh\" or \"relu\")"));
+      return Error(
+          absl::StrCat("unsupported activation \"", act, "\" (expected \"tanh\" or \"relu\")"));
     }
   } else {
     return Error("not a recurrent op");
@@ -130,16 +128,15 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
     return Error(absl::StrCat("unsupported direction \"", direction, "\""));
   }
   d_ = direction == "bidirectional" ? 2 : 1;
-  const std::string precision =
-      HasAttr(init, "precision") ? init.GetString("precision") : "f32";
+  const std::string precision = HasAttr(init, "precision") ? init.GetString("precision") : "f32";
   if (precision != "f32" && precision != "bf16") {
-    return Error(absl::StrCat("unsupported precision \"", precision,
-                              "\" (expected \"f32\" or \"bf16\")"));
+    return Error(
+        absl::StrCat("unsupported precision \"", precision, "\" (expected \"f32\" or \"bf16\")"));
   }
   bf16_ = precision == "bf16";
   if (h_ <= 0 || layers_ < 1) {
-    return Error(absl::StrCat("needs hidden > 0 and layers >= 1; got hidden=", h_,
-                              " layers=", layers_));
+    return Error(
+        absl::StrCat("needs hidden > 0 and layers >= 1; got hidden=", h_, " layers=", layers_));
   }
 
   const int64_t num_params = layers_ * d_ * 3;
@@ -151,8 +148,7 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
   }
   const Shape& xs = init.input_shapes[0];
   if (xs.size() != 3 || !init.input_present[0]) {
-    return Error(absl::StrCat("input 'x' must have rank 3 [T,N,C]; got ",
-                              ShapeToString(xs)));
+    return Error(absl::StrCat("input 'x' must have rank 3 [T,N,C]; got ", ShapeToString(xs)));
   }
   t_ = xs[0];
   n_ = xs[1];
@@ -166,9 +162,8 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
     }
   }
   const int li = lengths_index_, ri = lengths_index_ + 1;
-  if (init.input_present[li] &&
-      (init.input_shapes[li] != Shape{n_} ||
-       (!init.input_dtypes.empty() && init.input_dtypes[li] != INT32))) {
+  if (init.input_present[li] && (init.input_shapes[li] != Shape{n_} ||
+                                 (!init.input_dtypes.empty() && init.input_dtypes[li] != INT32))) {
     return Error(absl::StrCat("input 'lengths' must be INT32 of shape [", n_, "]; got ",
                               ShapeToString(init.input_shapes[li])));
   }
@@ -186,9 +181,8 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
         const int i = param_index(k, dir, w);
         if (!init.input_present[i] || init.input_shapes[i] != expected[w]) {
           static const char* const kSlots[3] = {"w_x", "w_h", "b"};
-          return Error(absl::StrCat("parameter l", k, dir ? "_reverse" : "", "/",
-                                    kSlots[w], " must have shape ",
-                                    ShapeToString(expected[w]), "; got ",
+          return Error(absl::StrCat("parameter l", k, dir ? "_reverse" : "", "/", kSlots[w],
+                                    " must have shape ", ShapeToString(expected[w]), "; got ",
                                     ShapeToString(init.input_shapes[i])));
         }
       }
@@ -273,8 +267,7 @@ absl::Status RecurrentKernel::Forward(KernelContext& ctx) {
           in, lengths.valid() ? lengths.i32() : nullptr, resets.valid() ? resets.f32() : nullptr,
           h0, c0, weights_.data(), out, h_n, c_n)));
     } else {
-      RF_RETURN_IF_ERROR(
-          Wrap(stack_[k]->Forward(in, h0, c0, weights_.data(), out, h_n, c_n)));
+      RF_RETURN_IF_ERROR(Wrap(stack_[k]->Forward(in, h0, c0, weights_.data(), out, h_n, c_n)));
     }
   }
   return absl::OkStatus();
@@ -296,8 +289,8 @@ absl::Status RecurrentKernel::CheckMasks(const KernelContext& ctx) const {
     for (int64_t i = 0; i < t_ * n_; ++i) {
       const float v = resets.f32()[i];
       if (v != 0.f && v != 1.f) {
-        return Error(absl::StrCat("input 'resets' at step ", i / n_, " column ", i % n_, " is ",
-                                  v, "; expected 0 or 1"));
+        return Error(absl::StrCat("input 'resets' at step ", i / n_, " column ", i % n_, " is ", v,
+                                  "; expected 0 or 1"));
       }
     }
   }
@@ -324,10 +317,9 @@ absl::Status RecurrentKernel::Backward(KernelContext& ctx) {
       grads_[dir].w_h = ctx.input_grads[param_index(k, dir, 1)].f32();
       grads_[dir].b = ctx.input_grads[param_index(k, dir, 2)].f32();
     }
-    const float* dy = k == layers_ - 1 ? (ctx.output_grads[0].valid()
-                                              ? ctx.output_grads[0].f32()
-                                              : nullptr)
-                                       : hidden_grad_[k].data();
+    const float* dy = k == layers_ - 1
+                          ? (ctx.output_grads[0].valid() ? ctx.output_grads[0].f32() : nullptr)
+                          : hidden_grad_[k].data();
     float* dx = k > 0 ? hidden_grad_[k - 1].data() : (want_dx ? dx_.data() : nullptr);
     float* dh0 = want_dh0 ? dh0_.data() + k * state_stride : nullptr;
     float* dc0 = want_dc0 ? dc0_.data() + k * state_stride : nullptr;
@@ -337,8 +329,7 @@ absl::Status RecurrentKernel::Backward(KernelContext& ctx) {
       RF_RETURN_IF_ERROR(
           Wrap(varlen_stack_[k]->Backward(dy, dh_n, dc_n, dx, dh0, dc0, grads_.data())));
     } else {
-      RF_RETURN_IF_ERROR(
-          Wrap(stack_[k]->Backward(dy, dh_n, dc_n, dx, dh0, dc0, grads_.data())));
+      RF_RETURN_IF_ERROR(Wrap(stack_[k]->Backward(dy, dh_n, dc_n, dx, dh0, dc0, grads_.data())));
     }
   }
   auto add = [](const Tensor& dst, const std::vector<float>& src) {

@@ -14,9 +14,8 @@ using Dt = dnnl::memory::data_type;
 using Tag = dnnl::memory::format_tag;
 
 absl::Status DnnlError(absl::string_view what, const dnnl::error& e) {
-  return absl::InternalError(
-      absl::StrCat("oneDNN ", what, " failed (status ", static_cast<int>(e.status),
-                   "): ", e.what()));
+  return absl::InternalError(absl::StrCat("oneDNN ", what, " failed (status ",
+                                          static_cast<int>(e.status), "): ", e.what()));
 }
 
 }  // namespace
@@ -24,33 +23,38 @@ absl::Status DnnlError(absl::string_view what, const dnnl::error& e) {
 int RnnGateCount(RnnCell cell) {
   switch (cell) {
     case RnnCell::kRnnTanh:
-    case RnnCell::kRnnRelu: return 1;
-    case RnnCell::kLstm: return 4;
+    case RnnCell::kRnnRelu:
+      return 1;
+    case RnnCell::kLstm:
+      return 4;
     case RnnCell::kGru:
-    case RnnCell::kLbrGru: return 3;
+    case RnnCell::kLbrGru:
+      return 3;
   }
   return 1;
 }
 
-int RnnBiasRows(RnnCell cell) {
-  return cell == RnnCell::kLbrGru ? 4 : RnnGateCount(cell);
-}
+int RnnBiasRows(RnnCell cell) { return cell == RnnCell::kLbrGru ? 4 : RnnGateCount(cell); }
 
 const char* RnnCellName(RnnCell cell) {
   switch (cell) {
-    case RnnCell::kRnnTanh: return "vanilla_rnn(tanh)";
-    case RnnCell::kRnnRelu: return "vanilla_rnn(relu)";
-    case RnnCell::kLstm: return "lstm";
-    case RnnCell::kGru: return "gru";
-    case RnnCell::kLbrGru: return "lbr_gru";
+    case RnnCell::kRnnTanh:
+      return "vanilla_rnn(tanh)";
+    case RnnCell::kRnnRelu:
+      return "vanilla_rnn(relu)";
+    case RnnCell::kLstm:
+      return "lstm";
+    case RnnCell::kGru:
+      return "gru";
+    case RnnCell::kLbrGru:
+      return "lbr_gru";
   }
   return "?";
 }
 
-RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t T,
-                                  int64_t N, int64_t I, int64_t H, int64_t D, bool bf16,
-                                  const dnnl::primitive_attr& attr,
-                                  const dnnl::engine& engine) {
+RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t T, int64_t N,
+                                  int64_t I, int64_t H, int64_t D, bool bf16,
+                                  const dnnl::primitive_attr& attr, const dnnl::engine& engine) {
   const bool lstm = cell == RnnCell::kLstm;
   const memory::dim G = RnnGateCount(cell);
   const memory::dim Gb = RnnBiasRows(cell);
@@ -78,15 +82,14 @@ RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t
   switch (cell) {
     case RnnCell::kRnnTanh:
     case RnnCell::kRnnRelu: {
-      const auto activation = cell == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh
-                                                        : dnnl::algorithm::eltwise_relu;
-      dnnl::vanilla_rnn_forward::desc fd(fwd_kind, activation, dir, act_in, act_state,
-                                         wl_any, wi_any, bias_any, act_out, act_state);
+      const auto activation =
+          cell == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh : dnnl::algorithm::eltwise_relu;
+      dnnl::vanilla_rnn_forward::desc fd(fwd_kind, activation, dir, act_in, act_state, wl_any,
+                                         wi_any, bias_any, act_out, act_state);
       dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::vanilla_rnn_backward::desc bd(bwd_kind, activation, dir, act_in, act_state,
-                                          wl_any, wi_any, bias_any, act_out, act_state,
-                                          layer_in, state, dwl_any, dwi_any, bias_any,
-                                          layer_out, state);
+      dnnl::vanilla_rnn_backward::desc bd(bwd_kind, activation, dir, act_in, act_state, wl_any,
+                                          wi_any, bias_any, act_out, act_state, layer_in, state,
+                                          dwl_any, dwi_any, bias_any, layer_out, state);
       dnnl::vanilla_rnn_backward::primitive_desc bpd(bd, attr, engine, fpd);
       out.fwd = dnnl::vanilla_rnn_forward(fpd);
       out.bwd = dnnl::vanilla_rnn_backward(bpd);
@@ -95,13 +98,12 @@ RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t
       break;
     }
     case RnnCell::kLstm: {
-      dnnl::lstm_forward::desc fd(fwd_kind, dir, act_in, act_state, state_c, wl_any,
-                                  wi_any, bias_any, act_out, act_state, state_c);
+      dnnl::lstm_forward::desc fd(fwd_kind, dir, act_in, act_state, state_c, wl_any, wi_any,
+                                  bias_any, act_out, act_state, state_c);
       dnnl::lstm_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::lstm_backward::desc bd(bwd_kind, dir, act_in, act_state, state_c, wl_any,
-                                   wi_any, bias_any, act_out, act_state, state_c,
-                                   layer_in, state, state_c, dwl_any, dwi_any,
-                                   bias_any, layer_out, state, state_c);
+      dnnl::lstm_backward::desc bd(bwd_kind, dir, act_in, act_state, state_c, wl_any, wi_any,
+                                   bias_any, act_out, act_state, state_c, layer_in, state, state_c,
+                                   dwl_any, dwi_any, bias_any, layer_out, state, state_c);
       dnnl::lstm_backward::primitive_desc bpd(bd, attr, engine, fpd);
       out.fwd = dnnl::lstm_forward(fpd);
       out.bwd = dnnl::lstm_backward(bpd);
@@ -110,12 +112,12 @@ RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t
       break;
     }
     case RnnCell::kGru: {
-      dnnl::gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                 bias_any, act_out, act_state);
+      dnnl::gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
+                                 act_out, act_state);
       dnnl::gru_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                  bias_any, act_out, act_state, layer_in, state,
-                                  dwl_any, dwi_any, bias_any, layer_out, state);
+      dnnl::gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
+                                  act_out, act_state, layer_in, state, dwl_any, dwi_any, bias_any,
+                                  layer_out, state);
       dnnl::gru_backward::primitive_desc bpd(bd, attr, engine, fpd);
       out.fwd = dnnl::gru_forward(fpd);
       out.bwd = dnnl::gru_backward(bpd);
@@ -124,12 +126,12 @@ RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t
       break;
     }
     case RnnCell::kLbrGru: {
-      dnnl::lbr_gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                 bias_any, act_out, act_state);
+      dnnl::lbr_gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
+                                     act_out, act_state);
       dnnl::lbr_gru_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::lbr_gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any,
-                                  bias_any, act_out, act_state, layer_in, state,
-                                  dwl_any, dwi_any, bias_any, layer_out, state);
+      dnnl::lbr_gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
+                                      act_out, act_state, layer_in, state, dwl_any, dwi_any,
+                                      bias_any, layer_out, state);
       dnnl::lbr_gru_backward::primitive_desc bpd(bd, attr, engine, fpd);
       out.fwd = dnnl::lbr_gru_forward(fpd);
       out.bwd = dnnl::lbr_gru_backward(bpd);
@@ -148,28 +150,27 @@ RnnLayer::RnnLayer(const RnnLayerConfig& config, const dnnl::engine& engine,
 
 RnnLayer::~RnnLayer() = default;
 
-absl::StatusOr<std::unique_ptr<RnnLayer>> RnnLayer::Create(
-    const RnnLayerConfig& config, const dnnl::engine& engine,
-    const dnnl::stream& stream) {
+absl::StatusOr<std::unique_ptr<RnnLayer>> RnnLayer::Create(const RnnLayerConfig& config,
+                                                           const dnnl::engine& engine,
+                                                           const dnnl::stream& stream) {
   if (config.T <= 0 || config.N <= 0 || config.I <= 0 || config.H <= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("recurrent layer sizes must be positive; got T=", config.T,
-                     " N=", config.N, " I=", config.I, " H=", config.H));
+        absl::StrCat("recurrent layer sizes must be positive; got T=", config.T, " N=", config.N,
+                     " I=", config.I, " H=", config.H));
   }
   std::unique_ptr<RnnLayer> layer(new RnnLayer(config, engine, stream));
   try {
     RF_RETURN_IF_ERROR(layer->Init());
   } catch (const dnnl::error& e) {
-    return DnnlError(absl::StrCat("setup of ", RnnCellName(config.cell), " layer (T=",
-                                  config.T, " N=", config.N, " I=", config.I,
-                                  " H=", config.H, config.bidirectional ? " bidirectional" : "",
-                                  config.bf16 ? " bf16)" : ")"),
-                     e);
+    return DnnlError(
+        absl::StrCat("setup of ", RnnCellName(config.cell), " layer (T=", config.T, " N=", config.N,
+                     " I=", config.I, " H=", config.H, config.bidirectional ? " bidirectional" : "",
+                     config.bf16 ? " bf16)" : ")"),
+        e);
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("out of memory setting up a ", RnnCellName(config.cell),
-                     " layer (T=", config.T, " N=", config.N, " I=", config.I,
-                     " H=", config.H, ")"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "out of memory setting up a ", RnnCellName(config.cell), " layer (T=", config.T,
+        " N=", config.N, " I=", config.I, " H=", config.H, ")"));
   }
   return layer;
 }
@@ -179,8 +180,7 @@ void RnnLayer::Bind(const memory& mem, const void* data) {
   mem.set_data_handle(const_cast<void*>(data));
 }
 
-RnnLayer::Exec RnnLayer::MakeReorder(const memory& src, const memory& dst,
-                                     bool accumulate) {
+RnnLayer::Exec RnnLayer::MakeReorder(const memory& src, const memory& dst, bool accumulate) {
   dnnl::primitive_attr attr;
   if (accumulate) {
     dnnl::post_ops ops;
@@ -202,9 +202,8 @@ absl::Status RnnLayer::Init() {
   const memory::dim D = directions();
   const memory::dim G = RnnGateCount(cell);
   const memory::dim Gb = RnnBiasRows(cell);
-  const auto dir = config_.bidirectional
-                       ? dnnl::rnn_direction::bidirectional_concat
-                       : dnnl::rnn_direction::unidirectional_left2right;
+  const auto dir = config_.bidirectional ? dnnl::rnn_direction::bidirectional_concat
+                                         : dnnl::rnn_direction::unidirectional_left2right;
 
   // What the primitives compute in (act) and what gradients, biases, the
   // cell state and every caller buffer use (float32).
@@ -228,9 +227,7 @@ absl::Status RnnLayer::Init() {
   auto md = [](const dnnl::primitive_desc& pd, int arg) {
     return pd.query_md(dnnl::query::exec_arg_md, arg);
   };
-  auto unbound = [this](const memory::desc& d) {
-    return memory(d, engine_, DNNL_MEMORY_NONE);
-  };
+  auto unbound = [this](const memory::desc& d) { return memory(d, engine_, DNNL_MEMORY_NONE); };
   auto owned = [this](const memory::desc& d) {
     memory m(d, engine_);
     std::memset(m.get_data_handle(), 0, d.get_size());
@@ -351,18 +348,12 @@ absl::Status RnnLayer::Init() {
     grad_wx_.push_back(unbound(dense_wx));
     grad_wh_.push_back(unbound(dense_wh));
     grad_b_.push_back(unbound(dense_b));
-    to_fwd_wx_.push_back(
-        MakeReorder(user_wx_.back(), slice(fwd_wl_, {1, 1, I, G, H}, d), false));
-    to_fwd_wh_.push_back(
-        MakeReorder(user_wh_.back(), slice(fwd_wi_, {1, 1, H, G, H}, d), false));
-    to_bias_.push_back(
-        MakeReorder(user_b_.back(), slice(bias_, {1, 1, Gb, H}, d), false));
-    add_wx_.push_back(
-        MakeReorder(slice(diff_wl_, {1, 1, I, G, H}, d), grad_wx_.back(), true));
-    add_wh_.push_back(
-        MakeReorder(slice(diff_wi_, {1, 1, H, G, H}, d), grad_wh_.back(), true));
-    add_b_.push_back(
-        MakeReorder(slice(diff_bias_, {1, 1, Gb, H}, d), grad_b_.back(), true));
+    to_fwd_wx_.push_back(MakeReorder(user_wx_.back(), slice(fwd_wl_, {1, 1, I, G, H}, d), false));
+    to_fwd_wh_.push_back(MakeReorder(user_wh_.back(), slice(fwd_wi_, {1, 1, H, G, H}, d), false));
+    to_bias_.push_back(MakeReorder(user_b_.back(), slice(bias_, {1, 1, Gb, H}, d), false));
+    add_wx_.push_back(MakeReorder(slice(diff_wl_, {1, 1, I, G, H}, d), grad_wx_.back(), true));
+    add_wh_.push_back(MakeReorder(slice(diff_wi_, {1, 1, H, G, H}, d), grad_wh_.back(), true));
+    add_b_.push_back(MakeReorder(slice(diff_bias_, {1, 1, Gb, H}, d), grad_b_.back(), true));
   }
   to_bwd_.push_back(MakeReorder(fwd_wl_, bwd_wl_, false));
   to_bwd_.push_back(MakeReorder(fwd_wi_, bwd_wi_, false));
@@ -373,28 +364,24 @@ absl::Status RnnLayer::Init() {
 }
 
 absl::Status RnnLayer::Run(const Exec& exec, const char* what) {
-  const dnnl_status_t s =
-      dnnl_primitive_execute(exec.primitive.get(), stream_.get(),
-                             static_cast<int>(exec.args.size()), exec.args.data());
+  const dnnl_status_t s = dnnl_primitive_execute(
+      exec.primitive.get(), stream_.get(), static_cast<int>(exec.args.size()), exec.args.data());
   if (s != dnnl_success) {
-    return absl::InternalError(absl::StrCat("oneDNN ", RnnCellName(config_.cell), " ",
-                                            what, " failed (status ",
-                                            static_cast<int>(s), ")"));
+    return absl::InternalError(absl::StrCat("oneDNN ", RnnCellName(config_.cell), " ", what,
+                                            " failed (status ", static_cast<int>(s), ")"));
   }
   return absl::OkStatus();
 }
 
 absl::Status RnnLayer::Forward(const float* x, const float* h0, const float* c0,
-                               const RnnDirWeights* weights, float* y, float* h_n,
-                               float* c_n) {
+                               const RnnDirWeights* weights, float* y, float* h_n, float* c_n) {
   const bool lstm = config_.cell == RnnCell::kLstm;
   if (x == nullptr || y == nullptr || weights == nullptr) {
     return absl::InvalidArgumentError("recurrent layer forward: x, y and weights are required");
   }
   try {
     for (int d = 0; d < directions(); ++d) {
-      if (weights[d].w_x == nullptr || weights[d].w_h == nullptr ||
-          weights[d].b == nullptr) {
+      if (weights[d].w_x == nullptr || weights[d].w_h == nullptr || weights[d].b == nullptr) {
         return absl::InvalidArgumentError(
             absl::StrCat("recurrent layer forward: missing weights of direction ", d));
       }
@@ -436,9 +423,8 @@ absl::Status RnnLayer::Forward(const float* x, const float* h0, const float* c0,
   return absl::OkStatus();
 }
 
-absl::Status RnnLayer::Backward(const float* dy, const float* dh_n, const float* dc_n,
-                                float* dx, float* dh0, float* dc0,
-                                const RnnDirGrads* grads) {
+absl::Status RnnLayer::Backward(const float* dy, const float* dh_n, const float* dc_n, float* dx,
+                                float* dh0, float* dc0, const RnnDirGrads* grads) {
   const bool lstm = config_.cell == RnnCell::kLstm;
   try {
     for (const Exec& e : to_bwd_) RF_RETURN_IF_ERROR(Run(e, "weights reorder"));

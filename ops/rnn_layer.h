@@ -22,10 +22,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -75,17 +74,17 @@ struct RnnPrimitives {
   dnnl::primitive_desc fwd_pd, bwd_pd;
   dnnl::primitive fwd, bwd;
 };
-RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction direction, int64_t T,
-                                  int64_t N, int64_t I, int64_t H, int64_t D, bool bf16,
+RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction direction, int64_t T, int64_t N,
+                                  int64_t I, int64_t H, int64_t D, bool bf16,
                                   const dnnl::primitive_attr& attr, const dnnl::engine& engine);
 
 class RnnLayer {
  public:
   // Errors (bad sizes, oneDNN refusals) come back as a Status; the caller
   // adds the node name. `engine` and `stream` must outlive the layer.
-  static absl::StatusOr<std::unique_ptr<RnnLayer>> Create(
-      const RnnLayerConfig& config, const dnnl::engine& engine,
-      const dnnl::stream& stream);
+  static absl::StatusOr<std::unique_ptr<RnnLayer>> Create(const RnnLayerConfig& config,
+                                                          const dnnl::engine& engine,
+                                                          const dnnl::stream& stream);
 
   ~RnnLayer();
   RnnLayer(const RnnLayer&) = delete;
@@ -102,16 +101,14 @@ class RnnLayer {
   // x, h0, c0, y and c_n must stay unchanged until Backward() has run: the
   // backward primitive re-reads them.
   absl::Status Forward(const float* x, const float* h0, const float* c0,
-                       const RnnDirWeights* weights, float* y, float* h_n,
-                       float* c_n);
+                       const RnnDirWeights* weights, float* y, float* h_n, float* c_n);
 
   // After Forward() with the same weights. dy [T,N,D*H], dh_n, dc_n [D,N,H]
   // (null: zeros). OVERWRITES dx [T,N,I], dh0 and dc0 [D,N,H] (null: not
   // needed) and ADDS the parameter gradients into grads[d] (may be null as a
   // whole: no parameter gradients needed).
-  absl::Status Backward(const float* dy, const float* dh_n, const float* dc_n,
-                        float* dx, float* dh0, float* dc0,
-                        const RnnDirGrads* grads);
+  absl::Status Backward(const float* dy, const float* dh_n, const float* dc_n, float* dx,
+                        float* dh0, float* dc0, const RnnDirGrads* grads);
 
   // Bytes this layer allocated: workspace, scratchpads, weights in the
   // primitives' layouts, their gradients and internal buffers.
@@ -130,8 +127,7 @@ class RnnLayer {
                     const dnnl::stream& stream);
   absl::Status Init();
   absl::Status Run(const Exec& exec, const char* what);
-  Exec MakeReorder(const dnnl::memory& src, const dnnl::memory& dst,
-                   bool accumulate);
+  Exec MakeReorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate);
   static void Bind(const dnnl::memory& mem, const void* data);
 
   RnnLayerConfig config_;
@@ -157,16 +153,16 @@ class RnnLayer {
   dnnl::memory workspace_, fwd_scratch_, bwd_scratch_;
 
   // Fallbacks for absent caller buffers.
-  std::vector<float> zeros_state_;    // [D,N,H], stays zero
-  std::vector<float> zeros_dy_;       // [T,N,D*H], stays zero
+  std::vector<float> zeros_state_;  // [D,N,H], stays zero
+  std::vector<float> zeros_dy_;     // [T,N,D*H], stays zero
   std::vector<float> own_h_n_, own_c_n_, own_dh0_, own_dc0_;
   std::vector<float> own_dx_;
 
   Exec fwd_, bwd_;
   Exec x_to_bf16_, h0_to_bf16_, y_to_f32_, h_n_to_f32_;  // bf16 mode only
-  std::vector<Exec> to_fwd_wx_, to_fwd_wh_, to_bias_;  // per direction
-  std::vector<Exec> to_bwd_;                            // fwd -> bwd layouts
-  std::vector<Exec> add_wx_, add_wh_, add_b_;           // diff -> grads (+=)
+  std::vector<Exec> to_fwd_wx_, to_fwd_wh_, to_bias_;    // per direction
+  std::vector<Exec> to_bwd_;                             // fwd -> bwd layouts
+  std::vector<Exec> add_wx_, add_wh_, add_b_;            // diff -> grads (+=)
 };
 
 }  // namespace rnnflow

@@ -22,27 +22,24 @@ absl::Status CheckCell(RnnCell cell, int64_t input, int64_t hidden) {
         "(linear_before_reset=false) has no PyTorch parameters to import");
   }
   if (input <= 0 || hidden <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad layer sizes I=", input, " H=", hidden));
+    return absl::InvalidArgumentError(absl::StrCat("bad layer sizes I=", input, " H=", hidden));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<RnnCell> TorchModuleCell(absl::string_view module,
-                                        absl::string_view nonlinearity) {
+absl::StatusOr<RnnCell> TorchModuleCell(absl::string_view module, absl::string_view nonlinearity) {
   if (module == "LSTM") return RnnCell::kLstm;
   if (module == "GRU") return RnnCell::kLbrGru;
   if (module == "RNN") {
     if (nonlinearity.empty() || nonlinearity == "tanh") return RnnCell::kRnnTanh;
     if (nonlinearity == "relu") return RnnCell::kRnnRelu;
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown RNN nonlinearity \"", nonlinearity,
-                     "\" (expected \"tanh\" or \"relu\")"));
+    return absl::InvalidArgumentError(absl::StrCat("unknown RNN nonlinearity \"", nonlinearity,
+                                                   "\" (expected \"tanh\" or \"relu\")"));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown PyTorch module \"", module, "\" (expected LSTM, GRU or RNN)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown PyTorch module \"", module, "\" (expected LSTM, GRU or RNN)"));
 }
 
 std::string TorchParamName(absl::string_view kind, int64_t layer, int direction) {
@@ -50,8 +47,7 @@ std::string TorchParamName(absl::string_view kind, int64_t layer, int direction)
 }
 
 absl::Status TorchToCanonical(RnnCell cell, int64_t input, int64_t hidden,
-                              const TorchLayerParams& torch, float* w_x,
-                              float* w_h, float* b) {
+                              const TorchLayerParams& torch, float* w_x, float* w_h, float* b) {
   RF_RETURN_IF_ERROR(CheckCell(cell, input, hidden));
   if (torch.weight_ih == nullptr || torch.weight_hh == nullptr) {
     return absl::InvalidArgumentError("missing PyTorch weight_ih / weight_hh");
@@ -85,8 +81,8 @@ absl::Status TorchToCanonical(RnnCell cell, int64_t input, int64_t hidden,
 }
 
 absl::Status CanonicalGradToTorch(RnnCell cell, int64_t input, int64_t hidden,
-                                  const float* grad_w_x, const float* grad_w_h,
-                                  const float* grad_b, const TorchLayerGrads& torch) {
+                                  const float* grad_w_x, const float* grad_w_h, const float* grad_b,
+                                  const TorchLayerGrads& torch) {
   RF_RETURN_IF_ERROR(CheckCell(cell, input, hidden));
   if (grad_w_x == nullptr || grad_w_h == nullptr || grad_b == nullptr) {
     return absl::InvalidArgumentError("missing canonical gradients");

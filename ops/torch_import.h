@@ -31,8 +31,7 @@ namespace rnnflow {
 
 // The cell of a PyTorch module: "LSTM", "GRU", or "RNN" with nonlinearity
 // "tanh" / "relu".
-absl::StatusOr<RnnCell> TorchModuleCell(absl::string_view module,
-                                        absl::string_view nonlinearity);
+absl::StatusOr<RnnCell> TorchModuleCell(absl::string_view module, absl::string_view nonlinearity);
 
 // "weight_ih_l1_reverse" for kind "weight_ih", layer 1, direction 1.
 std::string TorchParamName(absl::string_view kind, int64_t layer, int direction);
@@ -48,8 +47,7 @@ struct TorchLayerParams {
 
 // Writes canonical w_x [I, G*H], w_h [H, G*H], b [Gb, H].
 absl::Status TorchToCanonical(RnnCell cell, int64_t input, int64_t hidden,
-                              const TorchLayerParams& torch, float* w_x,
-                              float* w_h, float* b);
+                              const TorchLayerParams& torch, float* w_x, float* w_h, float* b);
 
 // Gradients in PyTorch's layout from canonical gradients. Outputs may be null
 // (not wanted).
@@ -60,8 +58,8 @@ struct TorchLayerGrads {
   float* bias_hh = nullptr;
 };
 absl::Status CanonicalGradToTorch(RnnCell cell, int64_t input, int64_t hidden,
-                                  const float* grad_w_x, const float* grad_w_h,
-                                  const float* grad_b, const TorchLayerGrads& torch);
+                                  const float* grad_w_x, const float* grad_w_h, const float* grad_b,
+                                  const TorchLayerGrads& torch);
 
 }  // namespace rnnflow
 

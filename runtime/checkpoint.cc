@@ -145,8 +145,8 @@ class FileWriter {
       const ssize_t w = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
       if (w < 0) {
         if (errno == EINTR) continue;
-        status_ = absl::InternalError(
-            absl::StrCat(path_, ": cannot write: ", std::strerror(errno)));
+        status_ =
+            absl::InternalError(absl::StrCat(path_, ": cannot write: ", std::strerror(errno)));
       } else {
         done += static_cast<size_t>(w);
       }
@@ -257,8 +257,8 @@ absl::StatusOr<std::vector<InRecord>> ParseRecords(const std::string& path, cons
     const uint32_t rank = GetU32(p + at + 4);
     at += 8;
     if (type < 1 || type > 4) {
-      return absl::DataLossError(absl::StrCat(path, ": corrupt: record ", i, " ('", r.name,
-                                              "') has unknown type ", type));
+      return absl::DataLossError(
+          absl::StrCat(path, ": corrupt: record ", i, " ('", r.name, "') has unknown type ", type));
     }
     r.type = static_cast<CheckpointRecordType>(type);
     if (rank > 16) {
@@ -271,14 +271,14 @@ absl::StatusOr<std::vector<InRecord>> ParseRecords(const std::string& path, cons
       const int64_t dim = static_cast<int64_t>(GetU64(p + at));
       at += 8;
       if (dim < 0 || dim > (int64_t{1} << 40)) {
-        return absl::DataLossError(absl::StrCat(path, ": corrupt: record ", i, " ('", r.name,
-                                                "') has dimension ", dim));
+        return absl::DataLossError(
+            absl::StrCat(path, ": corrupt: record ", i, " ('", r.name, "') has dimension ", dim));
       }
       r.shape.push_back(dim);
       elements *= dim;
       if (elements > (int64_t{1} << 40)) {
-        return absl::DataLossError(absl::StrCat(path, ": corrupt: record ", i, " ('", r.name,
-                                                "') is impossibly large"));
+        return absl::DataLossError(
+            absl::StrCat(path, ": corrupt: record ", i, " ('", r.name, "') is impossibly large"));
       }
     }
     r.bytes = GetU64(p + at);
@@ -301,8 +301,7 @@ absl::StatusOr<std::vector<InRecord>> ParseRecords(const std::string& path, cons
     if (r.bytes != expected) {
       return absl::DataLossError(absl::StrCat(path, ": corrupt: record '", r.name, "' (",
                                               TypeName(r.type), " ", ShapeToString(r.shape),
-                                              ") holds ", r.bytes, " bytes; expected ",
-                                              expected));
+                                              ") holds ", r.bytes, " bytes; expected ", expected));
     }
     records.push_back(std::move(r));
   }
@@ -321,8 +320,7 @@ uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
   uint32_t c = ~crc;
   while (n >= 8) {
     const uint32_t lo = c ^ (static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
-                             static_cast<uint32_t>(p[2]) << 16 |
-                             static_cast<uint32_t>(p[3]) << 24);
+                             static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24);
     c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
         t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
     p += 8;
@@ -388,8 +386,8 @@ absl::Status SaveCheckpoint(const std::string& dir, const CheckpointData& data, 
   records.push_back(ScalarRecord("meta/rng_state", RT::kU64, data.rng_state));
   auto add_tensors = [&](const char* prefix, const std::vector<CheckpointTensor>& tensors) {
     for (const CheckpointTensor& t : tensors) {
-      records.push_back(MakeRecord(absl::StrCat(prefix, t.name), RT::kF32, t.shape,
-                                   t.values.data(), t.values.size() * sizeof(float)));
+      records.push_back(MakeRecord(absl::StrCat(prefix, t.name), RT::kF32, t.shape, t.values.data(),
+                                   t.values.size() * sizeof(float)));
     }
   };
   add_tensors("param/", data.params);
@@ -464,15 +462,14 @@ absl::StatusOr<CheckpointData> LoadCheckpoint(const std::string& path) {
                                             size, " bytes)"));
   }
   if (size < kHeaderSize) {
-    return absl::DataLossError(absl::StrCat(path, ": truncated: ", size,
-                                            " bytes, shorter than the 24-byte header"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": truncated: ", size, " bytes, shorter than the 24-byte header"));
   }
   const uint32_t version = GetU32(p + 8);
   if (version != kCheckpointFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": checkpoint format version ", version,
-                     " is not supported (this build reads version ", kCheckpointFormatVersion,
-                     ")"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": checkpoint format version ", version,
+        " is not supported (this build reads version ", kCheckpointFormatVersion, ")"));
   }
   const uint32_t count = GetU32(p + 12);
   const uint64_t payload = GetU64(p + 16);
@@ -486,8 +483,7 @@ absl::StatusOr<CheckpointData> LoadCheckpoint(const std::string& path) {
   }
   const uint8_t* trailer = p + kHeaderSize + payload;
   if (std::memcmp(trailer + 4, kEndMarker, 4) != 0) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": corrupt: the end marker \"RFCK\" is missing"));
+    return absl::DataLossError(absl::StrCat(path, ": corrupt: the end marker \"RFCK\" is missing"));
   }
   const uint32_t stored = GetU32(trailer);
   const uint32_t computed = Crc32c(p, kHeaderSize + payload);
@@ -513,10 +509,10 @@ absl::StatusOr<CheckpointData> LoadCheckpoint(const std::string& path) {
       continue;
     }
     if (r.type != CheckpointRecordType::kF32) continue;  // a later version's record
-    for (auto [prefix, out] : {std::pair<const char*, std::vector<CheckpointTensor>*>{
-                                   "param/", &data.params},
-                               {"optimizer/", &data.optimizer},
-                               {"state/", &data.carried}}) {
+    for (auto [prefix, out] :
+         {std::pair<const char*, std::vector<CheckpointTensor>*>{"param/", &data.params},
+          {"optimizer/", &data.optimizer},
+          {"state/", &data.carried}}) {
       if (!absl::StartsWith(r.name, prefix)) continue;
       CheckpointTensor t;
       t.name = r.name.substr(std::strlen(prefix));
@@ -535,9 +531,9 @@ absl::StatusOr<CheckpointData> LoadCheckpoint(const std::string& path) {
     }
     const InRecord& r = *it->second;
     if (r.type != type || !r.shape.empty()) {
-      return absl::DataLossError(absl::StrCat(path, ": record '", name, "' is ",
-                                              TypeName(r.type), " ", ShapeToString(r.shape),
-                                              "; expected a ", TypeName(type), " scalar"));
+      return absl::DataLossError(absl::StrCat(path, ": record '", name, "' is ", TypeName(r.type),
+                                              " ", ShapeToString(r.shape), "; expected a ",
+                                              TypeName(type), " scalar"));
     }
     *out = GetU64(r.data);
     return absl::OkStatus();
@@ -614,10 +610,9 @@ absl::Status RestoreCheckpointTensors(const std::string& path, const std::string
     }
     const CheckpointTensor& t = *it->second;
     if (t.shape != dst[i].shape()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": ", what, " '", names[i], "': the model expects shape ",
-                       ShapeToString(dst[i].shape()), ", the checkpoint has ",
-                       ShapeToString(t.shape)));
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": ", what, " '", names[i], "': the model expects shape ",
+          ShapeToString(dst[i].shape()), ", the checkpoint has ", ShapeToString(t.shape)));
     }
     if (dst[i].dtype() != FLOAT32 || !dst[i].valid()) {
       return absl::InternalError(absl::StrCat(what, " '", names[i], "' is not a float tensor"));
@@ -628,10 +623,10 @@ absl::Status RestoreCheckpointTensors(const std::string& path, const std::string
     by_name.erase(it);
   }
   if (!by_name.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": the checkpoint has ", what, " '", by_name.begin()->first, "' ",
-        ShapeToString(by_name.begin()->second->shape),
-        " that the model does not have; was it written for a different model?"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": the checkpoint has ", what, " '", by_name.begin()->first, "' ",
+                     ShapeToString(by_name.begin()->second->shape),
+                     " that the model does not have; was it written for a different model?"));
   }
   return absl::OkStatus();
 }

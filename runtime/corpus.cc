@@ -100,9 +100,10 @@ class Utf8Decoder {
               "U+10FFFF",
               lead_, b));
         }
-        return Fail(absl::StrFormat("the character starting with byte 0x%02x is cut short by "
-                                    "byte 0x%02x",
-                                    lead_, b));
+        return Fail(
+            absl::StrFormat("the character starting with byte 0x%02x is cut short by "
+                            "byte 0x%02x",
+                            lead_, b));
       }
       cp_ = (cp_ << 6) | (b & 0x3F);
       lo_ = 0x80;
@@ -114,8 +115,8 @@ class Utf8Decoder {
   // At the end of the input: false if it ends inside a character.
   bool Finish() {
     if (need_ == 0) return true;
-    return Fail(absl::StrFormat("the file ends inside the character starting with byte 0x%02x",
-                                lead_));
+    return Fail(
+        absl::StrFormat("the file ends inside the character starting with byte 0x%02x", lead_));
   }
   int64_t error_offset() const { return start_; }
   const std::string& error() const { return error_; }
@@ -145,8 +146,7 @@ absl::Status Utf8Error(const std::string& path, const Utf8Decoder& d) {
 // buffer; write errors surface from the next Flush()/Commit().
 class TokenWriter {
  public:
-  absl::Status Open(const std::string& path, int width, int64_t vocab_size,
-                    int64_t buffer_bytes) {
+  absl::Status Open(const std::string& path, int width, int64_t vocab_size, int64_t buffer_bytes) {
     width_ = width;
     vocab_size_ = vocab_size;
     buffer_.resize(static_cast<size_t>(std::max<int64_t>(buffer_bytes, 64)));
@@ -259,8 +259,8 @@ absl::Status PrepareBytes(const std::string& input, const std::string& out_dir,
                           BlockReader& reader, TextPrepareReport& r) {
   TokenWriter writers[3];
   for (int i = 0; i < 3; ++i) {
-    RF_RETURN_IF_ERROR(writers[i].Open(absl::StrCat(out_dir, "/", kSplitNames[i], ".tok"), 1,
-                                       256, o.block_bytes));
+    RF_RETURN_IF_ERROR(
+        writers[i].Open(absl::StrCat(out_dir, "/", kSplitNames[i], ".tok"), 1, 256, o.block_bytes));
   }
   int64_t hist[4][256] = {};
   int64_t base = 0;
@@ -271,9 +271,9 @@ absl::Status PrepareBytes(const std::string& input, const std::string& out_dir,
     int64_t at = base;
     while (at < end) {
       const int s = bounds.Of(at);
-      const int64_t limit = std::min(end, s == 0 ? bounds.train_end
-                                              : s == 1 ? bounds.valid_end
-                                                       : end);
+      const int64_t limit = std::min(end, s == 0   ? bounds.train_end
+                                          : s == 1 ? bounds.valid_end
+                                                   : end);
       const char* p = block.data() + (at - base);
       const size_t n = static_cast<size_t>(limit - at);
       if (s == 0) {
@@ -392,8 +392,8 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
   const int width = WidthFor(vocab_size);
   TokenWriter writers[3];
   for (int i = 0; i < 3; ++i) {
-    RF_RETURN_IF_ERROR(writers[i].Open(absl::StrCat(out_dir, "/", kSplitNames[i], ".tok"),
-                                       width, vocab_size, o.block_bytes));
+    RF_RETURN_IF_ERROR(writers[i].Open(absl::StrCat(out_dir, "/", kSplitNames[i], ".tok"), width,
+                                       vocab_size, o.block_bytes));
   }
   BlockReader again;
   RF_RETURN_IF_ERROR(again.Open(input, o.block_bytes));
@@ -415,8 +415,7 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
   for (;;) {
     RF_ASSIGN_OR_RETURN(absl::string_view block, again.Next());
     if (block.empty()) break;
-    if (!decoder.Feed(reinterpret_cast<const uint8_t*>(block.data()), block.size(), base,
-                      encode)) {
+    if (!decoder.Feed(reinterpret_cast<const uint8_t*>(block.data()), block.size(), base, encode)) {
       return Utf8Error(input, decoder);
     }
     for (const TokenWriter& w : writers) RF_RETURN_IF_ERROR(w.status());
@@ -425,9 +424,9 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
   if (!decoder.Finish()) return Utf8Error(input, decoder);
   for (int i = 0; i < 3; ++i) {
     if (writers[i].count() != per_split[i]) {
-      return absl::DataLossError(
-          absl::StrCat(input, ": the file changed while being read (", kSplitNames[i], ": ",
-                       per_split[i], " characters, then ", writers[i].count(), ")"));
+      return absl::DataLossError(absl::StrCat(input, ": the file changed while being read (",
+                                              kSplitNames[i], ": ", per_split[i],
+                                              " characters, then ", writers[i].count(), ")"));
     }
     r.splits[i].tokens = writers[i].count();
     r.splits[i].unknown = unknown[i];
@@ -445,16 +444,12 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
 absl::StatusOr<TextLevel> ParseTextLevel(const std::string& name) {
   if (name == "byte") return TextLevel::kByte;
   if (name == "char") return TextLevel::kChar;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--level expects byte or char; got '", name, "'"));
+  return absl::InvalidArgumentError(absl::StrCat("--level expects byte or char; got '", name, "'"));
 }
 
-const char* TextLevelName(TextLevel level) {
-  return level == TextLevel::kByte ? "byte" : "char";
-}
+const char* TextLevelName(TextLevel level) { return level == TextLevel::kByte ? "byte" : "char"; }
 
-absl::StatusOr<TextPrepareReport> PrepareText(const std::string& input,
-                                              const std::string& out_dir,
+absl::StatusOr<TextPrepareReport> PrepareText(const std::string& input, const std::string& out_dir,
                                               const TextPrepareOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const double v = options.valid_fraction, t = options.test_fraction;
@@ -543,9 +538,9 @@ absl::StatusOr<std::string> UnescapeToken(const std::string& text) {
       out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
       i += 2;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown escape '\\", std::string(1, e), "' (expected \\\\, \\t, \\n, "
-                       "\\r or \\xHH)"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown escape '\\", std::string(1, e),
+                                                     "' (expected \\\\, \\t, \\n, "
+                                                     "\\r or \\xHH)"));
     }
   }
   return out;
@@ -568,8 +563,10 @@ absl::StatusOr<Vocabulary> ReadVocabulary(const std::string& dir) {
     if (line.empty() || (line_no == 1 && line == "id\ttoken\tcount")) continue;
     std::vector<std::string> f = absl::StrSplit(line, '\t');
     if (f.size() != 3) {
-      return absl::DataLossError(absl::StrCat(path, ":", line_no, ":1: expected 3 tab-separated "
-                                              "fields (id, token, count); got ", f.size()));
+      return absl::DataLossError(absl::StrCat(path, ":", line_no,
+                                              ":1: expected 3 tab-separated "
+                                              "fields (id, token, count); got ",
+                                              f.size()));
     }
     int64_t id = -1, count = 0;
     if (!absl::SimpleAtoi(f[0], &id) || id != static_cast<int64_t>(vocab.tokens.size())) {

@@ -51,11 +51,11 @@ struct TextPrepareOptions {
 };
 
 struct SplitSummary {
-  std::string name;         // train, valid, test
-  int64_t begin_byte = 0;   // byte range of the source file
+  std::string name;        // train, valid, test
+  int64_t begin_byte = 0;  // byte range of the source file
   int64_t end_byte = 0;
   int64_t tokens = 0;
-  int64_t unknown = 0;      // tokens mapped to <unk>
+  int64_t unknown = 0;  // tokens mapped to <unk>
 };
 
 struct TextPrepareReport {
@@ -64,17 +64,16 @@ struct TextPrepareReport {
   TextLevel level = TextLevel::kByte;
   int64_t input_bytes = 0;
   int64_t vocab_size = 0;
-  int64_t unk_id = -1;      // -1 at byte level
+  int64_t unk_id = -1;  // -1 at byte level
   int token_width = 1;
-  int passes = 1;           // reads of the source file
+  int passes = 1;  // reads of the source file
   SplitSummary splits[3];
   double seconds = 0;
   double mb_per_second = 0;  // input MB (1e6 bytes) / wall seconds
   int64_t peak_rss_bytes = 0;
 };
 
-absl::StatusOr<TextPrepareReport> PrepareText(const std::string& input,
-                                              const std::string& out_dir,
+absl::StatusOr<TextPrepareReport> PrepareText(const std::string& input, const std::string& out_dir,
                                               const TextPrepareOptions& options);
 
 // "byte" or "char".

@@ -104,8 +104,9 @@ absl::StatusOr<bool> CsvReader::Next(std::vector<CsvField>* fields) {
       for (;;) {
         RF_ASSIGN_OR_RETURN(c, Peek());
         if (c == -1) {
-          return Error(f.line, f.column, "the quoted field is never closed (the file ends "
-                                         "inside it)");
+          return Error(f.line, f.column,
+                       "the quoted field is never closed (the file ends "
+                       "inside it)");
         }
         Advance(c);
         if (c == '"') {
@@ -120,8 +121,7 @@ absl::StatusOr<bool> CsvReader::Next(std::vector<CsvField>* fields) {
         return Error(line_, column_,
                      absl::StrCat("unexpected ",
                                   c >= 0x20 && c < 0x7F
-                                      ? absl::StrCat("'", std::string(1, static_cast<char>(c)),
-                                                     "'")
+                                      ? absl::StrCat("'", std::string(1, static_cast<char>(c)), "'")
                                       : absl::StrFormat("byte 0x%02x", c),
                                   " after a closing quote; expected ',' or the end of the line "
                                   "(write a quote inside a quoted field as \"\")"));
@@ -174,7 +174,9 @@ constexpr const char* kSplitNames[3] = {"train", "valid", "test"};
 class Interpolator {
  public:
   explicit Interpolator(size_t columns)
-      : has_last_(columns, false), open_(columns, false), last_(columns, 0),
+      : has_last_(columns, false),
+        open_(columns, false),
+        last_(columns, 0),
         last_row_(columns, -1) {}
 
   template <typename Out>
@@ -189,10 +191,11 @@ class Interpolator {
       if (open_[j]) {
         const int64_t from = has_last_[j] ? last_row_[j] + 1 : 0;
         for (int64_t k = from; k < r; ++k) {
-          pending_[k - first_][j] =
-              has_last_[j] ? last_[j] + (row[j] - last_[j]) * static_cast<double>(k - last_row_[j]) /
-                                            static_cast<double>(r - last_row_[j])
-                           : row[j];
+          pending_[k - first_][j] = has_last_[j]
+                                        ? last_[j] + (row[j] - last_[j]) *
+                                                         static_cast<double>(k - last_row_[j]) /
+                                                         static_cast<double>(r - last_row_[j])
+                                        : row[j];
         }
         open_[j] = false;
       }
@@ -283,17 +286,16 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
     for (size_t i = 0; i < header.size(); ++i) {
       if (header[i].text != name) continue;
       if (found >= 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(csv_path, ":", header[i].line, ":", header[i].column, ": column '",
-                         name, "' appears twice in the header (also at column ",
-                         header[found].column, ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            csv_path, ":", header[i].line, ":", header[i].column, ": column '", name,
+            "' appears twice in the header (also at column ", header[found].column, ")"));
       }
       found = static_cast<int64_t>(i);
     }
     if (found < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(csv_path, ":", header.front().line, ":1: no column '", name,
-                       "' in the header; it has: ", header_list));
+      return absl::InvalidArgumentError(absl::StrCat(csv_path, ":", header.front().line,
+                                                     ":1: no column '", name,
+                                                     "' in the header; it has: ", header_list));
     }
     index[j] = static_cast<size_t>(found);
   }
@@ -395,8 +397,8 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
       RF_ASSIGN_OR_RETURN(absl::string_view block, reader.Next());
       if (block.empty()) break;
       const double* x = reinterpret_cast<const double*>(block.data());
-      const int64_t n = std::min<int64_t>(static_cast<int64_t>(block.size()) / row_bytes,
-                                          train - r);
+      const int64_t n =
+          std::min<int64_t>(static_cast<int64_t>(block.size()) / row_bytes, train - r);
       for (int64_t i = 0; i < n; ++i, ++r) {
         for (size_t j = 0; j < F; ++j) {
           const double d = x[i * F + j] - mean[j];
@@ -442,8 +444,8 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
       const int64_t n = static_cast<int64_t>(block.size()) / row_bytes;
       for (int64_t i = 0; i < n; ++i) {
         for (size_t j = 0; j < F; ++j) {
-          z[i * F + j] = static_cast<float>((x[i * F + j] - report.columns[j].mean) /
-                                            report.columns[j].std);
+          z[i * F + j] =
+              static_cast<float>((x[i * F + j] - report.columns[j].mean) / report.columns[j].std);
         }
       }
       RF_RETURN_IF_ERROR(out.Write(z.data(), sizeof(float) * F * n));
@@ -470,8 +472,7 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
   for (const SeriesColumnStats& c : report.columns) quoted.push_back(JsonQuote(c.name));
   absl::StrAppend(&meta, "  \"columns\": [", absl::StrJoin(quoted, ", "), "],\n");
   absl::StrAppend(&meta, "  \"missing\": \"", MissingPolicyName(options.missing), "\",\n");
-  absl::StrAppend(&meta, "  \"rows\": ", R, ",\n  \"dropped_rows\": ", report.dropped_rows,
-                  ",\n");
+  absl::StrAppend(&meta, "  \"rows\": ", R, ",\n  \"dropped_rows\": ", report.dropped_rows, ",\n");
   absl::StrAppend(&meta, "  \"valid_fraction\": ", v, ",\n  \"test_fraction\": ", t, ",\n");
   absl::StrAppend(&meta, "  \"splits\": {");
   int64_t begin = 0;
@@ -483,8 +484,7 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
   absl::StrAppend(&meta, "}\n}\n");
   RF_RETURN_IF_ERROR(WriteSmallFile(out_dir + "/meta.json", meta));
 
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.mb_per_second =
       report.seconds > 0 ? static_cast<double>(report.input_bytes) / 1e6 / report.seconds : 0;
   report.peak_rss_bytes = PeakRssBytes();
@@ -510,8 +510,8 @@ absl::StatusOr<std::vector<SeriesColumnStats>> ReadSeriesStats(const std::string
     SeriesColumnStats s;
     if (f.size() != 4 || !absl::SimpleAtod(f[1], &s.mean) || !absl::SimpleAtod(f[2], &s.std) ||
         !absl::SimpleAtoi(f[3], &s.missing)) {
-      return absl::DataLossError(absl::StrCat(
-          path, ":", line_no, ":1: expected column<TAB>mean<TAB>std<TAB>missing"));
+      return absl::DataLossError(
+          absl::StrCat(path, ":", line_no, ":1: expected column<TAB>mean<TAB>std<TAB>missing"));
     }
     s.name = f[0];
     out.push_back(std::move(s));

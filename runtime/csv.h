@@ -47,7 +47,7 @@ namespace rnnflow {
 
 struct CsvField {
   std::string text;
-  int64_t line = 0;    // where the field starts (its opening quote if quoted)
+  int64_t line = 0;  // where the field starts (its opening quote if quoted)
   int64_t column = 0;
   bool quoted = false;
 };

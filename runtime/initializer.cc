@@ -16,8 +16,8 @@ uint64_t StableHash(const std::string& s, uint64_t seed) {
   return h;
 }
 
-absl::Status InitializeTensor(const InitializerDef& init, const std::string& name,
-                              uint64_t seed, const Tensor& out) {
+absl::Status InitializeTensor(const InitializerDef& init, const std::string& name, uint64_t seed,
+                              const Tensor& out) {
   float* p = out.f32();
   const int64_t n = out.num_elements();
   std::mt19937_64 rng(StableHash(name, seed));

@@ -15,8 +15,8 @@ namespace rnnflow {
 
 // Fills `out` per `init`: zeros, ones, constant(value), uniform(+-scale),
 // normal(stddev scale), glorot_uniform (fan_in = first dim, fan_out = last).
-absl::Status InitializeTensor(const InitializerDef& init, const std::string& name,
-                              uint64_t seed, const Tensor& out);
+absl::Status InitializeTensor(const InitializerDef& init, const std::string& name, uint64_t seed,
+                              const Tensor& out);
 
 // Stable 64-bit hash of a string (FNV-1a); unlike absl::Hash it is the same
 // in every process.

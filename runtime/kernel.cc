@@ -14,26 +14,17 @@ const AttrValue& Attr(const KernelInit& init, absl::string_view name) {
 
 }  // namespace
 
-int64_t KernelInit::GetInt(absl::string_view name) const {
-  return Attr(*this, name).i();
-}
-float KernelInit::GetFloat(absl::string_view name) const {
-  return Attr(*this, name).f();
-}
-std::string KernelInit::GetString(absl::string_view name) const {
-  return Attr(*this, name).s();
-}
-bool KernelInit::GetBool(absl::string_view name) const {
-  return Attr(*this, name).b();
-}
+int64_t KernelInit::GetInt(absl::string_view name) const { return Attr(*this, name).i(); }
+float KernelInit::GetFloat(absl::string_view name) const { return Attr(*this, name).f(); }
+std::string KernelInit::GetString(absl::string_view name) const { return Attr(*this, name).s(); }
+bool KernelInit::GetBool(absl::string_view name) const { return Attr(*this, name).b(); }
 std::vector<int64_t> KernelInit::GetInts(absl::string_view name) const {
   const auto& list = Attr(*this, name).ints().i();
   return std::vector<int64_t>(list.begin(), list.end());
 }
 
 absl::Status KernelInit::Error(absl::string_view message) const {
-  return absl::InvalidArgumentError(
-      absl::StrCat("node '", node_name, "' (", op, "): ", message));
+  return absl::InvalidArgumentError(absl::StrCat("node '", node_name, "' (", op, "): ", message));
 }
 
 KernelRegistry& KernelRegistry::Global() {
@@ -52,13 +43,11 @@ const KernelFactory* KernelRegistry::Find(absl::string_view op) const {
   return nullptr;
 }
 
-absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::Create(
-    const KernelInit& init) const {
+absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::Create(const KernelInit& init) const {
   const KernelFactory* factory = Find(init.op);
   if (factory == nullptr) {
-    return absl::UnimplementedError(
-        absl::StrCat("node '", init.node_name, "' (", init.op,
-                     "): no kernel is registered for this op"));
+    return absl::UnimplementedError(absl::StrCat("node '", init.node_name, "' (", init.op,
+                                                 "): no kernel is registered for this op"));
   }
   return (*factory)(init);
 }

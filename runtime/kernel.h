@@ -99,8 +99,7 @@ class OpKernel {
   virtual int64_t internal_bytes() const { return 0; }
 };
 
-using KernelFactory =
-    std::function<absl::StatusOr<std::unique_ptr<OpKernel>>(const KernelInit&)>;
+using KernelFactory = std::function<absl::StatusOr<std::unique_ptr<OpKernel>>(const KernelInit&)>;
 
 // Kernels register themselves once, by op name.
 class KernelRegistry {

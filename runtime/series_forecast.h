@@ -35,9 +35,9 @@
 namespace rnnflow {
 
 struct ForecastOptions {
-  int64_t season = 0;          // K rows; 0: no seasonal-naive baseline
-  int64_t warmup_rows = -1;    // rows fed before the split; -1: all of them
-  std::string forecasts_path;  // CSV of every scored position ("": none)
+  int64_t season = 0;                     // K rows; 0: no seasonal-naive baseline
+  int64_t warmup_rows = -1;               // rows fed before the split; -1: all of them
+  std::string forecasts_path;             // CSV of every scored position ("": none)
   std::vector<std::string> column_names;  // for the CSV and the report
   int64_t horizon = 1;                    // H: rows forecast from each origin
 };

@@ -11,8 +11,8 @@ absl::StatusOr<std::unique_ptr<SeriesFile>> SeriesFile::Open(const std::string& 
   RF_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
   SeriesFileHeader h;
   if (file->size() < static_cast<int64_t>(sizeof(h))) {
-    return absl::DataLossError(absl::StrCat(path, ": ", file->size(),
-                                            " bytes: too short for a series header (64)"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": ", file->size(), " bytes: too short for a series header (64)"));
   }
   std::memcpy(&h, file->data(), sizeof(h));
   if (std::memcmp(h.magic, kSeriesFileMagic, sizeof(h.magic)) != 0) {
@@ -25,13 +25,13 @@ absl::StatusOr<std::unique_ptr<SeriesFile>> SeriesFile::Open(const std::string& 
   }
   const uint64_t stats_end = sizeof(h) + 16 * static_cast<uint64_t>(h.columns);
   if (h.columns == 0 || h.columns > (1u << 20) || h.rows > (uint64_t{1} << 40) ||
-      h.split_rows[0] + h.split_rows[1] + h.split_rows[2] != h.rows ||
-      h.data_offset < stats_end || h.data_offset % 64 != 0 ||
+      h.split_rows[0] + h.split_rows[1] + h.split_rows[2] != h.rows || h.data_offset < stats_end ||
+      h.data_offset % 64 != 0 ||
       static_cast<uint64_t>(file->size()) != h.data_offset + 4 * h.rows * h.columns) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": inconsistent header (", h.columns, " columns, ", h.rows, " rows = ",
-        h.split_rows[0], " + ", h.split_rows[1], " + ", h.split_rows[2], ", data at ",
-        h.data_offset, ") for a file of ", file->size(), " bytes"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": inconsistent header (", h.columns, " columns, ", h.rows,
+                     " rows = ", h.split_rows[0], " + ", h.split_rows[1], " + ", h.split_rows[2],
+                     ", data at ", h.data_offset, ") for a file of ", file->size(), " bytes"));
   }
   std::unique_ptr<SeriesFile> s(new SeriesFile());
   s->rows_ = static_cast<int64_t>(h.rows);
@@ -55,9 +55,9 @@ int64_t SeriesFile::split_begin(int split) const {
 }
 
 absl::StatusOr<std::unique_ptr<SeriesStreams>> SeriesStreams::Open(const std::string& dir,
-                                                                  const std::string& split,
-                                                                  int64_t num_streams,
-                                                                  int64_t steps) {
+                                                                   const std::string& split,
+                                                                   int64_t num_streams,
+                                                                   int64_t steps) {
   int index = -1;
   if (split == "train") index = 0;
   if (split == "valid") index = 1;
@@ -74,10 +74,11 @@ absl::StatusOr<std::unique_ptr<SeriesStreams>> SeriesStreams::Open(const std::st
   const int64_t rows = file->split_rows(index);
   const int64_t length = (rows - 1) / num_streams;
   if (rows < 1 || length < steps) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": the ", split, " split's ", rows, " rows are too few for ", num_streams,
-        " streams of at least ", steps, " steps (+1 target); use fewer streams or shorter "
-        "chunks"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": the ", split, " split's ", rows, " rows are too few for ",
+                     num_streams, " streams of at least ", steps,
+                     " steps (+1 target); use fewer streams or shorter "
+                     "chunks"));
   }
   std::unique_ptr<SeriesStreams> s(new SeriesStreams());
   s->begin_ = file->data() + file->split_begin(index) * file->columns();

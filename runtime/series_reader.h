@@ -80,8 +80,8 @@ class SeriesStreams {
  public:
   // `DIR/series.f32`, split train, valid or test.
   static absl::StatusOr<std::unique_ptr<SeriesStreams>> Open(const std::string& dir,
-                                                            const std::string& split,
-                                                            int64_t num_streams, int64_t steps);
+                                                             const std::string& split,
+                                                             int64_t num_streams, int64_t steps);
 
   int64_t num_streams() const { return num_streams_; }
   int64_t steps() const { return steps_; }

@@ -20,10 +20,10 @@ size_t RoundUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 struct Binding {
   enum Mode { kAbsent, kFull, kSliceT, kState };
   Mode mode = kAbsent;
-  Tensor base;             // the full buffer (kFull, kSliceT)
-  size_t step_bytes = 0;   // bytes per time step (kSliceT, kState)
-  int state = -1;          // state index (kState)
-  Tensor update;           // the state's update buffer, [T, ...] (kState)
+  Tensor base;            // the full buffer (kFull, kSliceT)
+  size_t step_bytes = 0;  // bytes per time step (kSliceT, kState)
+  int state = -1;         // state index (kState)
+  Tensor update;          // the state's update buffer, [T, ...] (kState)
 };
 
 struct Session::Step {
@@ -262,9 +262,8 @@ absl::Status Session::CreateKernels() {
       const bool differentiable =
           static_cast<int>(k) >= node.num_declared_inputs ||
           node.schema->inputs()[std::min(k, node.schema->inputs().size() - 1)].differentiable;
-      Binding g = (step->needs_backward && differentiable && t >= 0)
-                      ? bind(t, grads_[t], true)
-                      : Binding();
+      Binding g =
+          (step->needs_backward && differentiable && t >= 0) ? bind(t, grads_[t], true) : Binding();
       Tensor v = view(b);
       init.input_shapes.push_back(v.shape());
       init.input_dtypes.push_back(t >= 0 ? tensors[t].dtype : FLOAT32);

@@ -123,7 +123,7 @@ class Session {
     bool last_step;  // copy slice T-1 of a per-step tensor
   };
   std::vector<Carry> carries_;
-  std::vector<Tensor> state_init_value_, state_init_grad_;  // by state index
+  std::vector<Tensor> state_init_value_, state_init_grad_;   // by state index
   std::map<std::pair<int, int>, Tensor> carried_node_slot_;  // (node, slot)
   std::pair<void*, size_t> grads_block_{nullptr, 0};
   std::vector<std::unique_ptr<Step>> steps_;  // in Graph::schedule() order

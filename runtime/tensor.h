@@ -12,9 +12,7 @@
 
 namespace rnnflow {
 
-inline size_t DataTypeSize(DataType dt) {
-  return dt == INT32 ? sizeof(int32_t) : sizeof(float);
-}
+inline size_t DataTypeSize(DataType dt) { return dt == INT32 ? sizeof(int32_t) : sizeof(float); }
 
 class Tensor {
  public:

@@ -53,14 +53,15 @@ absl::StatusOr<std::unique_ptr<TokenFile>> TokenFile::Open(const std::string& pa
   RF_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
   TokenFileHeader h;
   if (file->size() < static_cast<int64_t>(sizeof(h))) {
-    return absl::DataLossError(absl::StrCat(path, ": ", file->size(),
-                                            " bytes: too short for a token file header (32)"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": ", file->size(), " bytes: too short for a token file header (32)"));
   }
   std::memcpy(&h, file->data(), sizeof(h));
   if (std::memcmp(h.magic, kTokenFileMagic, sizeof(h.magic)) != 0) {
     return absl::DataLossError(
-        absl::StrCat(path, ": not a token file (no RNFTOKEN magic); prepare the corpus with "
-                           "`rnnflow prepare text`"));
+        absl::StrCat(path,
+                     ": not a token file (no RNFTOKEN magic); prepare the corpus with "
+                     "`rnnflow prepare text`"));
   }
   if (h.version != kTokenFileVersion) {
     return absl::DataLossError(absl::StrCat(path, ": token file version ", h.version,
@@ -73,8 +74,8 @@ absl::StatusOr<std::unique_ptr<TokenFile>> TokenFile::Open(const std::string& pa
   const uint64_t expected = sizeof(h) + h.count * h.token_width;
   if (h.count > (uint64_t{1} << 60) || static_cast<uint64_t>(file->size()) != expected) {
     return absl::DataLossError(absl::StrCat(path, ": ", file->size(), " bytes, but the header's ",
-                                            h.count, " tokens of ", h.token_width,
-                                            " bytes need ", expected, " (truncated file?)"));
+                                            h.count, " tokens of ", h.token_width, " bytes need ",
+                                            expected, " (truncated file?)"));
   }
   std::unique_ptr<TokenFile> t(new TokenFile());
   t->data_ = file->data() + sizeof(h);
@@ -132,9 +133,11 @@ absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenBytes(const std:
   return OpenBytesRange(path, 0.0, 1.0, num_streams, steps);
 }
 
-absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenBytesRange(
-    const std::string& path, double begin_fraction, double end_fraction, int64_t num_streams,
-    int64_t steps) {
+absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenBytesRange(const std::string& path,
+                                                                           double begin_fraction,
+                                                                           double end_fraction,
+                                                                           int64_t num_streams,
+                                                                           int64_t steps) {
   if (num_streams < 1 || steps < 1) {
     return absl::InvalidArgumentError("streams and steps per chunk must be >= 1");
   }
@@ -145,8 +148,10 @@ absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenBytesRange(
   return Make(std::move(file), data, end - begin, 1, 256, num_streams, steps);
 }
 
-absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenPrepared(
-    const std::string& dir, const std::string& split, int64_t num_streams, int64_t steps) {
+absl::StatusOr<std::unique_ptr<TokenStreams>> TokenStreams::OpenPrepared(const std::string& dir,
+                                                                         const std::string& split,
+                                                                         int64_t num_streams,
+                                                                         int64_t steps) {
   if (split != "train" && split != "valid" && split != "test") {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown split '", split, "' (expected train, valid or test)"));
@@ -238,9 +243,11 @@ absl::StatusOr<std::unique_ptr<TokenStreams>> OpenTrainingStreams(const std::str
   if (S_ISDIR(st.st_mode)) return TokenStreams::OpenPrepared(data, split, num_streams, steps);
   if (split == "train") return TokenStreams::OpenBytesRange(data, 0.0, 0.9, num_streams, steps);
   if (split == "valid") return TokenStreams::OpenBytesRange(data, 0.9, 1.0, num_streams, steps);
-  return absl::InvalidArgumentError(absl::StrCat(
-      data, ": a raw text file has only the splits train (first 90%) and valid (last 10%); "
-            "got '", split, "' (prepare it with `rnnflow prepare text` for a test split)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(data,
+                   ": a raw text file has only the splits train (first 90%) and valid (last 10%); "
+                   "got '",
+                   split, "' (prepare it with `rnnflow prepare text` for a test split)"));
 }
 
 }  // namespace rnnflow

@@ -89,9 +89,11 @@ class TokenStreams {
                                                                  int64_t num_streams,
                                                                  int64_t steps);
   // A contiguous part [begin, end) of a corpus, e.g. a validation split.
-  static absl::StatusOr<std::unique_ptr<TokenStreams>> OpenBytesRange(
-      const std::string& path, double begin_fraction, double end_fraction,
-      int64_t num_streams, int64_t steps);
+  static absl::StatusOr<std::unique_ptr<TokenStreams>> OpenBytesRange(const std::string& path,
+                                                                      double begin_fraction,
+                                                                      double end_fraction,
+                                                                      int64_t num_streams,
+                                                                      int64_t steps);
   // `DIR/SPLIT.tok` of a prepared directory (SPLIT: train, valid or test),
   // any token width.
   static absl::StatusOr<std::unique_ptr<TokenStreams>> OpenPrepared(const std::string& dir,
@@ -131,9 +133,9 @@ class TokenStreams {
 
  private:
   static absl::StatusOr<std::unique_ptr<TokenStreams>> Make(std::unique_ptr<MappedFile> file,
-                                                           const uint8_t* begin, int64_t count,
-                                                           int width, int64_t vocab_size,
-                                                           int64_t num_streams, int64_t steps);
+                                                            const uint8_t* begin, int64_t count,
+                                                            int width, int64_t vocab_size,
+                                                            int64_t num_streams, int64_t steps);
   int64_t columns() const { return local_columns_ < 0 ? num_streams_ : local_columns_; }
   void FillAt(int64_t position, absl::Span<int32_t> tokens, absl::Span<int32_t> targets) const;
   template <typename T>
@@ -145,7 +147,7 @@ class TokenStreams {
   int64_t vocab_size_ = 256;
   int64_t num_streams_ = 0, steps_ = 0, stream_length_ = 0;
   int64_t first_column_ = 0, local_columns_ = -1;  // -1: all columns
-  int64_t position_ = 0;  // offset within every stream
+  int64_t position_ = 0;                           // offset within every stream
   // Last: destroyed (its thread joined) before the mapping it reads.
   std::unique_ptr<ChunkPrefetcher> prefetcher_;
 };

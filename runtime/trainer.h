@@ -36,20 +36,20 @@ struct TrainerOptions {
   // `prepare examples` for models fed EXAMPLE_* (runtime/example_training.h:
   // T = the longest example fed, N = examples per batch per worker).
   std::string data_path;
-  int64_t steps = -1;           // overrides training.steps when >= 0
+  int64_t steps = -1;  // overrides training.steps when >= 0
   int64_t truncation_steps = -1;
   // Example models whose source runs over its own time symbol (e.g. S): its
   // steps (<= 0: the longest source of the train and valid splits).
   int64_t source_steps = -1;
   int64_t streams = -1;
-  float learning_rate = -1.f;   // overrides training.learning_rate.base when > 0
+  float learning_rate = -1.f;  // overrides training.learning_rate.base when > 0
   int64_t seed = -1;
-  int threads = 0;              // 0: leave OpenMP's default
-  bool validate = true;         // use the corpus' validation split
+  int threads = 0;       // 0: leave OpenMP's default
+  bool validate = true;  // use the corpus' validation split
   int64_t log_every = 10;
-  int64_t valid_every = 0;      // 0: validate only at the end
-  int64_t valid_chunks = 20;    // chunks per validation pass (example models: the whole split)
-  int64_t bucket_window = 0;    // example models: batches per length-sorting window (0: off)
+  int64_t valid_every = 0;    // 0: validate only at the end
+  int64_t valid_chunks = 20;  // chunks per validation pass (example models: the whole split)
+  int64_t bucket_window = 0;  // example models: batches per length-sorting window (0: off)
   // Series models: W > 0 trains on windows of W rows from a zero state
   // (runtime/series_windows.h; T = W), 0 stateful TBPTT; -1: training.window.
   int64_t window = -1;

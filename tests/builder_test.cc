@@ -64,8 +64,7 @@ GraphBuilder CharLmBuilder() {
   NodeRef lstm1 = b.Node("lstm1", "LSTM", {emb}, {{"hidden", 256}});
   NodeRef lstm2 = b.Node("lstm2", "LSTM", {lstm1}, {{"hidden", 256}, {"direction", "forward"}});
   NodeRef logits = b.Node("logits", "Dense", {lstm2}, {{"units", 256}, {"use_bias", true}});
-  NodeRef loss = b.Node("loss", "SoftmaxCrossEntropy", {logits, targets},
-                        {{"ignore_label", -1}});
+  NodeRef loss = b.Node("loss", "SoftmaxCrossEntropy", {logits, targets}, {{"ignore_label", -1}});
   b.Output(logits);
   b.Output(lstm2.out("h_n"));
   b.Output(lstm2.out(2));
@@ -83,7 +82,7 @@ GraphBuilder CharLmBuilder() {
   return b;
 }
 
-constexpr char kCharLmText[] = R"pb(
+constexpr char kCharLmText[] = R"pbtxt(
 format_version: 1
 name: "char_lm"
 input { name: "tokens" dtype: INT32 dim: ["T", "N"] feed: TOKENS }
@@ -109,7 +108,7 @@ training {
   steps: 1000
   seed: 42
 }
-)pb";
+)pbtxt";
 
 TEST(BuilderTest, TextbookCellEqualsTheModelFile) {
   auto built = TextbookBuilder().Build();
@@ -178,8 +177,12 @@ TEST(BuilderTest, AttributeValuesConvertToTheirAttrValueFields) {
   GraphBuilder b("attrs");
   TensorRef x = b.Input("x", FLOAT32, {"T", "N", 4});
   b.Node("n", "Custom", {x},
-         {{"i", 7}, {"f", 1.5}, {"s", "str"}, {"b", false},
-          {"ints", std::vector<int64_t>{1, -2}}, {"floats", std::vector<float>{0.5f}},
+         {{"i", 7},
+          {"f", 1.5},
+          {"s", "str"},
+          {"b", false},
+          {"ints", std::vector<int64_t>{1, -2}},
+          {"floats", std::vector<float>{0.5f}},
           {"strings", std::vector<std::string>{"u", "v"}}});
   ExpectRoundTrip(b.model());
 }
@@ -221,8 +224,7 @@ TEST(BuilderTest, UnknownOpIsAStatus) {
   TensorRef x = b.Input("x", FLOAT32, {"T", "N", 4});
   b.Output(b.Node("d", "Dens", {x}, {{"units", 3}}));
   const std::string err = BuildError(b);
-  EXPECT_TRUE(absl::StartsWith(err, "model 'm': node 'd': unknown op 'Dens'; known ops: "))
-      << err;
+  EXPECT_TRUE(absl::StartsWith(err, "model 'm': node 'd': unknown op 'Dens'; known ops: ")) << err;
   EXPECT_TRUE(absl::StrContains(err, "Dense")) << err;
 }
 
@@ -231,15 +233,17 @@ TEST(BuilderTest, BadAttributesAreStatuses) {
     GraphBuilder b("m");
     TensorRef x = b.Input("x", FLOAT32, {"T", "N", 4});
     b.Output(b.Node("d", "Dense", {x}, {{"units", "many"}}));
-    EXPECT_EQ(BuildError(b), "model 'm': node 'd' (Dense): attribute 'units' must be int; "
-                             "got \"many\"");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': node 'd' (Dense): attribute 'units' must be int; "
+              "got \"many\"");
   }
   {
     GraphBuilder b("m");
     TensorRef x = b.Input("x", FLOAT32, {"T", "N", 4});
     b.Output(b.Node("d", "Dense", {x}, {{"units", 3}, {"unit", 3}}));
-    EXPECT_EQ(BuildError(b), "model 'm': node 'd' (Dense): unknown attribute 'unit'; Dense "
-                             "has: units, use_bias");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': node 'd' (Dense): unknown attribute 'unit'; Dense "
+              "has: units, use_bias");
   }
   {
     GraphBuilder b("m");
@@ -251,8 +255,9 @@ TEST(BuilderTest, BadAttributesAreStatuses) {
     GraphBuilder b("m");
     TensorRef x = b.Input("x", FLOAT32, {"T", "N", 4});
     b.Output(b.Node("d", "Dense", {x}, {{"units", 0}}));
-    EXPECT_EQ(BuildError(b), "model 'm': node 'd' (Dense): attribute 'units' must be "
-                             "positive; got 0");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': node 'd' (Dense): attribute 'units' must be "
+              "positive; got 0");
   }
 }
 
@@ -260,33 +265,37 @@ TEST(BuilderTest, BadHandlesAreStatuses) {
   {
     GraphBuilder b("m");
     b.Output(b.Node("d", "Relu", {TensorRef()}));
-    EXPECT_EQ(BuildError(b), "model 'm': node 'd' (Relu): input 0 is an invalid tensor handle "
-                             "(a default-constructed TensorRef or one of another "
-                             "GraphBuilder)");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': node 'd' (Relu): input 0 is an invalid tensor handle "
+              "(a default-constructed TensorRef or one of another "
+              "GraphBuilder)");
   }
   {
     GraphBuilder other("other");
     TensorRef y = other.Input("y", FLOAT32, {"T", "N", 4});
     GraphBuilder b("m");
     b.Output(b.Node("d", "Relu", {y}));
-    EXPECT_EQ(BuildError(b), "model 'm': node 'd' (Relu): input 0: tensor 'y' belongs to "
-                             "another GraphBuilder");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': node 'd' (Relu): input 0: tensor 'y' belongs to "
+              "another GraphBuilder");
   }
   {
     GraphBuilder b("m");
     TensorRef x = b.Input("x", FLOAT32, {"T", "N", 4});
     NodeRef d = b.Node("d", "Dense", {x}, {{"units", 3}});
     b.Output(d.out(2));
-    EXPECT_EQ(BuildError(b), "model 'm': output: node 'd' (Dense) has no output 2; its "
-                             "outputs are 0 (y)");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': output: node 'd' (Dense) has no output 2; its "
+              "outputs are 0 (y)");
   }
   {
     GraphBuilder b("m");
     TensorRef x = b.Input("x", FLOAT32, {"T", "N", 4});
     NodeRef l = b.Node("l", "LSTM", {x}, {{"hidden", 3}});
     b.Node("r", "Relu", {l.out("h")});
-    EXPECT_EQ(BuildError(b), "model 'm': node 'r' (Relu): input 0: node 'l' (LSTM) has no "
-                             "output 'h'; its outputs are 0 (y), 1 (h_n), 2 (c_n)");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': node 'r' (Relu): input 0: node 'l' (LSTM) has no "
+              "output 'h'; its outputs are 0 (y), 1 (h_n), 2 (c_n)");
   }
   {
     GraphBuilder b("m");
@@ -301,8 +310,9 @@ TEST(BuilderTest, BadHandlesAreStatuses) {
     GraphBuilder b("m");
     b.Input("x", FLOAT32, {"T", "N", 4});
     b.Output(b.Named("nope"));
-    EXPECT_EQ(BuildError(b), "model 'm': output 'nope' is not a graph input, parameter, state "
-                             "or node output");
+    EXPECT_EQ(BuildError(b),
+              "model 'm': output 'nope' is not a graph input, parameter, state "
+              "or node output");
   }
   {
     GraphBuilder b("m");

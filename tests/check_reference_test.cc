@@ -33,8 +33,8 @@ TEST(CheckReferenceTest, AllCasesMatchPyTorch) {
     for (const ReferenceError& e : result->errors) {
       EXPECT_LE(e.max_rel_error, kTolerance) << c->name << ": " << e.name;
     }
-    std::printf("%-24s worst max-rel-error %.3e over %zu tensors\n", c->name.c_str(),
-                result->worst, result->errors.size());
+    std::printf("%-24s worst max-rel-error %.3e over %zu tensors\n", c->name.c_str(), result->worst,
+                result->errors.size());
   }
 }
 
@@ -82,9 +82,9 @@ TEST(CheckReferenceTest, UnknownModuleAndBadTensorsAreErrors) {
 
   // A tensor in a binary that does not exist.
   const std::string missing_bin = WriteTemp(
-      "missing_bin.json",
-      make("LSTM", "\"x\": {\"file\": \"nope.f32.bin\", \"offset\": 0, \"nbytes\": 4, "
-                   "\"dtype\": \"float32\", \"shape\": [1, 1, 1]}"));
+      "missing_bin.json", make("LSTM",
+                               "\"x\": {\"file\": \"nope.f32.bin\", \"offset\": 0, \"nbytes\": 4, "
+                               "\"dtype\": \"float32\", \"shape\": [1, 1, 1]}"));
   c = LoadReferenceCase(missing_bin);
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("nope.f32.bin"));
@@ -92,18 +92,18 @@ TEST(CheckReferenceTest, UnknownModuleAndBadTensorsAreErrors) {
   // A tensor past the end of its binary.
   WriteTemp("short.f32.bin", "abcd");
   const std::string short_bin = WriteTemp(
-      "short_bin.json",
-      make("LSTM", "\"x\": {\"file\": \"short.f32.bin\", \"offset\": 4, \"nbytes\": 4, "
-                   "\"dtype\": \"float32\", \"shape\": [1, 1, 1]}"));
+      "short_bin.json", make("LSTM",
+                             "\"x\": {\"file\": \"short.f32.bin\", \"offset\": 4, \"nbytes\": 4, "
+                             "\"dtype\": \"float32\", \"shape\": [1, 1, 1]}"));
   c = LoadReferenceCase(short_bin);
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("beyond the end"));
 
   // Loads, but has no weights: running it is an error, not a crash.
   const std::string no_weights = WriteTemp(
-      "no_weights.json",
-      make("LSTM", "\"x\": {\"file\": \"short.f32.bin\", \"offset\": 0, \"nbytes\": 4, "
-                   "\"dtype\": \"float32\", \"shape\": [1, 1, 1]}"));
+      "no_weights.json", make("LSTM",
+                              "\"x\": {\"file\": \"short.f32.bin\", \"offset\": 0, \"nbytes\": 4, "
+                              "\"dtype\": \"float32\", \"shape\": [1, 1, 1]}"));
   c = LoadReferenceCase(no_weights);
   ASSERT_TRUE(c.ok()) << c.status();
   auto result = RunReferenceCase(*c);

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "graph/graph.h"
 #include "graph/model_loader.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/trainer.h"
 
@@ -26,8 +26,7 @@ using ::testing::HasSubstr;
 
 // A fresh, empty directory under the test temp dir.
 std::string FreshDir(const std::string& name) {
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/rnnflow_ckpt_", getpid(), "_", name);
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/rnnflow_ckpt_", getpid(), "_", name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -193,14 +192,14 @@ TEST(CheckpointTest, KeepsOnlyTheLastK) {
   }
   auto files = ListCheckpoints(dir);
   ASSERT_TRUE(files.ok());
-  EXPECT_THAT(*files, ::testing::ElementsAre(dir + "/ckpt-0000000040.rfck",
-                                             dir + "/ckpt-0000000050.rfck",
-                                             dir + "/ckpt-0000000060.rfck"));
+  EXPECT_THAT(*files,
+              ::testing::ElementsAre(dir + "/ckpt-0000000040.rfck", dir + "/ckpt-0000000050.rfck",
+                                     dir + "/ckpt-0000000060.rfck"));
   // Ordering is by step, not by name length: step 100 is the newest.
   ASSERT_TRUE(SaveCheckpoint(dir, SampleData(100), 2).ok());
   files = ListCheckpoints(dir);
-  EXPECT_THAT(*files, ::testing::ElementsAre(dir + "/ckpt-0000000060.rfck",
-                                             dir + "/ckpt-0000000100.rfck"));
+  EXPECT_THAT(*files,
+              ::testing::ElementsAre(dir + "/ckpt-0000000060.rfck", dir + "/ckpt-0000000100.rfck"));
   // keep_last 0 keeps everything.
   ASSERT_TRUE(SaveCheckpoint(dir, SampleData(110), 0).ok());
   ASSERT_TRUE(SaveCheckpoint(dir, SampleData(120), 0).ok());

@@ -63,12 +63,9 @@ TEST(CsvTest, QuotedFieldsCrlfBlankLinesAndBom) {
   for (int64_t block : {1, 3, 1 << 20}) {
     const auto rows = ReadCsv(path, block);
     const std::vector<std::vector<std::string>> expected = {
-        {"date", "name", "close"},
-        {"2020-01-01", "Smith, J.", "1.5"},
-        {"2020-01-02", "say \"hi\"", "2"},
-        {"2020-01-03", "two\r\nlines", ""},
-        {"2020-01-04", "5'10\"", ""},
-        {"2020-01-05", "old mac", "3"},
+        {"date", "name", "close"},         {"2020-01-01", "Smith, J.", "1.5"},
+        {"2020-01-02", "say \"hi\"", "2"}, {"2020-01-03", "two\r\nlines", ""},
+        {"2020-01-04", "5'10\"", ""},      {"2020-01-05", "old mac", "3"},
         {"2020-01-06", "last", "4"},
     };
     EXPECT_EQ(rows, expected) << "block " << block;
@@ -180,27 +177,21 @@ void ExpectNear(const std::vector<std::vector<double>>& got,
 TEST(CsvTest, InterpolatePolicyFillsGapsLinearly) {
   const std::string path = WriteFile("gaps.csv",
                                      "t,a,b\n"
-                                     "0,,10\n"     // leading gap in a: nearest (3)
+                                     "0,,10\n"  // leading gap in a: nearest (3)
                                      "1,,NA\n"
                                      "2,3,\n"
                                      "3,n/a,40\n"  // b: 10 -> 40 over rows 0..3
                                      "4,n/a,50\n"
-                                     "5,9,60\n"    // a: 3 -> 9 over rows 2..5
-                                     "6,10,\n"     // trailing gap in b: nearest (60)
+                                     "5,9,60\n"  // a: 3 -> 9 over rows 2..5
+                                     "6,10,\n"   // trailing gap in b: nearest (60)
                                      "7,11,\n");
   auto r = PrepareSeries(path, Out("gaps"), Columns({"a", "b"}, MissingPolicy::kInterpolate));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rows, 8);
   EXPECT_EQ(r->columns[0].missing, 4);
   EXPECT_EQ(r->columns[1].missing, 4);
-  ExpectNear(Denormalized(Out("gaps")), {{3, 10},
-                                         {3, 20},
-                                         {3, 30},
-                                         {5, 40},
-                                         {7, 50},
-                                         {9, 60},
-                                         {10, 60},
-                                         {11, 60}});
+  ExpectNear(Denormalized(Out("gaps")),
+             {{3, 10}, {3, 20}, {3, 30}, {5, 40}, {7, 50}, {9, 60}, {10, 60}, {11, 60}});
   const std::string none = WriteFile("none.csv", "a,b\n1,\n2,x\n");
   auto bad = PrepareSeries(none, Out("gaps"), Columns({"a", "b"}, MissingPolicy::kInterpolate));
   EXPECT_EQ(bad.status().message(), none + ": column 'b' has no numeric value to interpolate from");

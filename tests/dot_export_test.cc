@@ -363,8 +363,8 @@ TEST(DotExportTest, UnrolledTextbookCopiesTheRegionPerStep) {
   // State edges go from step t-1's update to step t's readers.
   EXPECT_EQ(Attr(FindEdge(g, "state:h@init", "node:hw@0"), "style"), "dashed");
   for (int64_t t = 1; t < kT; ++t) {
-    const DotEdge* e = FindEdge(g, "node:h_t@" + std::to_string(t - 1),
-                                "node:hw@" + std::to_string(t));
+    const DotEdge* e =
+        FindEdge(g, "node:h_t@" + std::to_string(t - 1), "node:hw@" + std::to_string(t));
     ASSERT_NE(e, nullptr) << t;
     EXPECT_EQ(Attr(e, "label"), "h (t-1) [N,1]");
   }
@@ -394,8 +394,7 @@ TEST(DotExportTest, UnrolledFusedLayersAreChainsOfCells) {
     const std::string s = std::to_string(t);
     EXPECT_EQ(g.clusters.at("cluster_t" + s).nodes,
               (std::vector<std::string>{"node:lstm1@" + s, "node:lstm2@" + s}));
-    EXPECT_EQ(Attr(FindEdge(g, "node:embed", "node:lstm1@" + s), "label"),
-              "[t=" + s + "] [N,64]");
+    EXPECT_EQ(Attr(FindEdge(g, "node:embed", "node:lstm1@" + s), "label"), "[t=" + s + "] [N,64]");
     EXPECT_EQ(Attr(FindEdge(g, "node:lstm1@" + s, "node:lstm2@" + s), "label"), "[N,256]");
     EXPECT_NE(FindEdge(g, "param:lstm2/l0/w_x", "node:lstm2@" + s), nullptr);
     if (t > 0) {

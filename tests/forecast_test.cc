@@ -1,8 +1,6 @@
 // Time-series training and forecasting: a model fed SERIES / NEXT_SERIES
 // trained with truncated BPTT on a prepared CSV, scored in original units
 // beside the persistence and seasonal-naive baselines.
-#include "runtime/series_forecast.h"
-
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -14,6 +12,7 @@
 #include "graph/model_loader.h"
 #include "gtest/gtest.h"
 #include "runtime/csv.h"
+#include "runtime/series_forecast.h"
 #include "runtime/series_reader.h"
 #include "runtime/trainer.h"
 

@@ -34,15 +34,15 @@ struct ErrorCase {
   bool prefix = false;   // `expected` is only its start
 };
 
-// Line 1 is the line of `R"pb(`.
+// Line 1 is the line of `R"pbtxt(`.
 const ErrorCase kCases[] = {
     {"SyntaxError",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N" }
-)pb",
+)pbtxt",
      "model.pbtxt:2:49: syntax error: Expected \",\", found \"}\"."},
     {"WrongLiteralType",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "d"
@@ -50,38 +50,38 @@ node {
   input: "x"
   attr { key: "units" value { i: 3.5 } }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:7:34: syntax error: Expected integer, got: 3.5"},
     {"UnclosedBrace",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 node { name: "a" op: "Relu" input: "x"
-)pb",
+)pbtxt",
      "model.pbtxt:3:1: syntax error: Expected identifier, got the end of the file "
      "(is a '}' missing?)"},
     {"UnknownField",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtyp: FLOAT32 }
-)pb",
+)pbtxt",
      "model.pbtxt:2:19: unknown field 'dtyp' in InputDef; expected one of: name, "
      "dtype, dim, feed"},
     {"UnknownEnumValue",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT64 dim: ["T"] }
-)pb",
+)pbtxt",
      "model.pbtxt:2:26: unknown dtype 'FLOAT64'; expected one of: FLOAT32, INT32"},
     {"UnknownOp",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "d"
   op: "Dense2"
   input: "x"
 }
-)pb",
+)pbtxt",
      // The list of known ops grows; it starts with the basic ones.
      "model.pbtxt:5:3: node 'd': unknown op 'Dense2'; known ops: Add, ", true},
     {"UnknownAttribute",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "d"
@@ -90,11 +90,11 @@ node {
   attr { key: "units" value { i: 4 } }
   attr { key: "unitz" value { i: 4 } }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:8:3: node 'd' (Dense): unknown attribute 'unitz'; Dense has: "
      "units, use_bias"},
     {"WrongAttributeType",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "d"
@@ -103,21 +103,21 @@ node {
   attr { key: "use_bias" value { b: false } }
   attr { key: "units" value { s: "4" } }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:8:3: node 'd' (Dense): attribute 'units' must be int; got \"4\""},
     {"MissingRequiredAttribute",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "d"
   op: "Dense"
   input: "x"
 }
-)pb",
+)pbtxt",
      "model.pbtxt:3:1: node 'd' (Dense): missing required attribute 'units' (int): "
      "output width"},
     {"AttributeValueNotAllowed",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "enc"
@@ -126,11 +126,11 @@ node {
   attr { key: "hidden" value { i: 8 } }
   attr { key: "direction" value { s: "backward" } }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:8:3: node 'enc' (LSTM): attribute 'direction' must be one of "
      "\"forward\", \"bidirectional\"; got \"backward\""},
     {"AttributeOutOfRange",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "d"
@@ -138,43 +138,43 @@ node {
   input: "x"
   attr { key: "units" value { i: -2 } }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:7:3: node 'd' (Dense): attribute 'units' must be positive; got -2"},
     {"DuplicateNodeName",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "a" op: "Relu" input: "x" }
 node { name: "a" op: "Tanh" input: "x" }
-)pb",
+)pbtxt",
      "model.pbtxt:4:1: duplicate name 'a': already used by a node (line 3)"},
     {"NodeNameClashesWithInput",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "x" op: "Relu" input: "x" }
-)pb",
+)pbtxt",
      "model.pbtxt:3:1: duplicate name 'x': already used by a graph input (line 2)"},
     {"NodeNameClashesWithParam",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 param { name: "w" shape: [3, 3] }
 node { name: "w" op: "MatMul" input: ["x", "w"] }
-)pb",
+)pbtxt",
      "model.pbtxt:4:1: duplicate name 'w': already used by a parameter (line 3)"},
     {"EmptyNodeName",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { op: "Relu" input: "x" }
-)pb",
+)pbtxt",
      "model.pbtxt:3:1: node #0 (Relu) has no name"},
     {"InvalidNodeName",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "my node" op: "Relu" input: "x" }
-)pb",
+)pbtxt",
      "model.pbtxt:3:1: node name 'my node' is invalid: use letters, digits, '_', "
      "'/', '.' or '-'"},
     {"DanglingInput",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "a"
@@ -182,58 +182,58 @@ node {
   input: "x"
   input: "nope"
 }
-)pb",
+)pbtxt",
      "model.pbtxt:7:3: node 'a' (Add): input 'nope' is not a graph input, parameter, "
      "state or node output"},
     {"BadOutputIndex",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "enc" op: "LSTM" input: "x" attr { key: "hidden" value { i: 8 } } }
 node { name: "r" op: "Relu" input: ["enc:7"] }
-)pb",
+)pbtxt",
      "model.pbtxt:4:37: node 'r' (Relu): input 'enc:7': node 'enc' (LSTM) has no "
      "output '7'; its outputs are 0 (y), 1 (h_n), 2 (c_n)"},
     {"TooManyInputs",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "r" op: "Relu" input: ["x", "x"] }
-)pb",
+)pbtxt",
      "model.pbtxt:3:42: node 'r' (Relu): takes at most 1 input (x); got 2"},
     {"MissingInput",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "mm" op: "MatMul" input: ["x"] }
-)pb",
+)pbtxt",
      "model.pbtxt:3:1: node 'mm' (MatMul): missing input 'b' (input 1): FLOAT32 [K, "
      "M]"},
     {"EmptyInput",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "a" op: "Add" input: ["x", ""] }
-)pb",
+)pbtxt",
      "model.pbtxt:3:41: node 'a' (Add): input 1 ('b') is empty; only optional inputs "
      "may be left empty"},
     {"CycleNotThroughState",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "a" op: "Add" input: ["x", "c"] }
 node { name: "b" op: "Tanh" input: "a" }
 node { name: "c" op: "Relu" input: "b" }
-)pb",
+)pbtxt",
      "model.pbtxt:4:1: node 'b' (Tanh): cycle not through a declared state: b -> c "
      "-> a -> b; a recurrence must read its previous value through a `state` entry"},
     {"StateReadOutsideRecurrence",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 state { name: "h" dim: ["N", "3"] update: "h_t" }
 node { name: "a" op: "Add" input: ["x", "h"] }
 node { name: "h_t" op: "Tanh" input: "a" }
 node { name: "peek" op: "Relu" input: "h" }
-)pb",
+)pbtxt",
      "model.pbtxt:6:32: node 'peek' (Relu): reads state 'h' but does not lead to its "
      "update; outside the recurrence read the update 'h_t' instead"},
     {"StateUpdateIndependentOfState",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 state {
   name: "h"
@@ -241,36 +241,36 @@ state {
   update: "h_t"
 }
 node { name: "h_t" op: "Tanh" input: "x" }
-)pb",
+)pbtxt",
      "model.pbtxt:6:3: state 'h': its update 'h_t' does not depend on the state, so "
      "nothing recurs; the update must be computed from 'h'"},
     {"StateUpdateUnknown",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 state { name: "h" dim: ["N", "3"] update: "h_tt" }
 node { name: "a" op: "Add" input: ["x", "h"] }
 node { name: "h_t" op: "Tanh" input: "a" }
-)pb",
+)pbtxt",
      "model.pbtxt:3:35: state 'h': update 'h_tt' is not a graph input, parameter, "
      "state or node output"},
     {"StateInitShapeMismatch",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 input { name: "h0" dtype: FLOAT32 dim: ["T", "N", "3"] }
 state { name: "h" dim: ["N", "3"] update: "h_t" init: "h0" }
 node { name: "a" op: "Add" input: ["x", "h"] }
 node { name: "h_t" op: "Tanh" input: "a" }
-)pb",
+)pbtxt",
      "model.pbtxt:4:49: state 'h': init 'h0' has shape [T,N,3]; expected the state's "
      "shape [N,3] without a time axis"},
     {"StateWithoutUpdate",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 state { name: "h" dim: ["N", "3"] }
-)pb",
+)pbtxt",
      "model.pbtxt:2:1: state 'h' has no update: name the tensor that becomes the "
      "state at the next step"},
     {"ShapeMismatch",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "a" dtype: FLOAT32 dim: ["T", "N", "3"] }
 input { name: "b" dtype: FLOAT32 dim: ["T", "N", "4"] }
 node {
@@ -279,22 +279,22 @@ node {
   input: "a"
   input: "b"
 }
-)pb",
+)pbtxt",
      "model.pbtxt:8:3: node 'sum' (Add): input 'b' has shape [T,N,4], which must "
      "equal the shape of input 'a' [T,N,3] or a suffix of it (broadcast over leading "
      "dims)"},
     {"StateShapeMismatch",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 param { name: "w" shape: [3, 5] }
 state { name: "h" dim: ["N", "3"] update: "h_t" }
 node { name: "a" op: "Add" input: ["x", "h"] }
 node { name: "h_t" op: "MatMul" input: ["a", "w"] }
-)pb",
+)pbtxt",
      "model.pbtxt:4:35: state 'h' has per-step shape [N,3] but its update 'h_t' has "
      "per-step shape [N,5]"},
     {"WrongDtypeIntoEmbedding",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "ids" dtype: FLOAT32 dim: ["T", "N"] }
 node {
   name: "emb"
@@ -303,11 +303,11 @@ node {
   attr { key: "vocab" value { i: 100 } }
   attr { key: "dim" value { i: 8 } }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:6:3: node 'emb' (Embedding): input 'ids' must be INT32; got "
      "FLOAT32"},
     {"LstmRankError",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["N", "128"] }
 node {
   name: "enc"
@@ -315,11 +315,11 @@ node {
   input: "x"
   attr { key: "hidden" value { i: 16 } }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:6:3: node 'enc' (LSTM): input 'x' must have rank 3 [T,N,C]; got "
      "[N,C=128]"},
     {"LstmRankErrorKnownBatch",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["32", "128"] }
 node {
   name: "enc"
@@ -327,73 +327,73 @@ node {
   attr { key: "hidden" value { i: 16 } }
   input: "x"
 }
-)pb",
+)pbtxt",
      "model.pbtxt:7:3: node 'enc' (LSTM): input 'x' must have rank 3 [T,N,C]; got "
      "[N=32,C=128]"},
     {"MissingLoss",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "r" op: "Relu" input: "x" }
 output: "r"
-)pb",
+)pbtxt",
      "model.pbtxt: model has no loss: set `loss:` to the output of a loss node "
      "(MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy)"},
     {"LossNotALossOp",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "r" op: "Relu" input: "x" }
 loss: "r"
-)pb",
+)pbtxt",
      "model.pbtxt:4:1: loss 'r' must be the scalar output of a loss op; got op Relu "
      "with shape [T,N,3]"},
     {"LossIsAnInput",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 loss: "x"
-)pb",
+)pbtxt",
      "model.pbtxt:3:1: loss 'x' must be the scalar output of a loss op; got graph "
      "input 'x'"},
     {"UnknownLossTensor",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 input { name: "y" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "mse" op: "MeanSquaredError" input: ["x", "y"] }
 loss: "mes"
-)pb",
+)pbtxt",
      "model.pbtxt:5:1: loss 'mes' is not a graph input, parameter, state or node "
      "output"},
     {"UnknownOutputTensor",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 input { name: "y" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "mse" op: "MeanSquaredError" input: ["x", "y"] }
 output: ["mse", "r"]
 loss: "mse"
-)pb",
+)pbtxt",
      "model.pbtxt:5:17: output 'r' is not a graph input, parameter, state or node "
      "output"},
     {"ZeroDim",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "0"] }
-)pb",
+)pbtxt",
      "model.pbtxt:2:50: graph input 'x': dimension 2 must be positive; got 0"},
     {"NegativeDim",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input {
   name: "x"
   dtype: FLOAT32
   dim: ["T", "N", "-3"]
 }
-)pb",
+)pbtxt",
      "model.pbtxt:5:19: graph input 'x': dimension 2 must be positive; got -3"},
     {"MalformedDim",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 state { name: "h" dim: ["N", "3x"] update: "h" }
-)pb",
+)pbtxt",
      "model.pbtxt:2:30: state 'h': dimension 1 is '3x'; expected a positive integer "
      "or a symbol like T"},
     {"DimInAMultiLineListWithComments",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input {
   name: "x"
   dtype: FLOAT32
@@ -403,45 +403,45 @@ input {
     "", "3"
   ]
 }
-)pb",
+)pbtxt",
      "model.pbtxt:8:5: graph input 'x': dimension 2 is ''; expected a positive integer or "
      "a symbol like T"},
     {"TabIndentedDim",
      "name: \"m\"\ninput {\n\tname: \"x\"\n\tdtype: FLOAT32\n\tdim: [\"T\", \"N\", \"0\"]\n}\n",
      "model.pbtxt:5:25: graph input 'x': dimension 2 must be positive; got 0"},
     {"SecondAttrInAListOfEntries",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node {
   name: "d" op: "Dense" input: "x"
   attr [{ key: "units" value { i: 4 } },
         { key: "use_bias" value { i: 1 } }]
 }
-)pb",
+)pbtxt",
      "model.pbtxt:6:11: node 'd' (Dense): attribute 'use_bias' must be bool; got 1"},
     {"InputWithoutDtype",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dim: ["T", "N", "3"] }
-)pb",
+)pbtxt",
      "model.pbtxt:2:1: graph input 'x' has no dtype; expected FLOAT32 or INT32"},
     {"ParamNonPositiveShape",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 param { name: "w" shape: [3, 0] }
-)pb",
+)pbtxt",
      "model.pbtxt:2:30: parameter 'w': dimension 1 must be positive; got [3,0]"},
     {"UnknownInitializer",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 param { name: "w" shape: [3, 3] init { kind: "xavier" } }
-)pb",
+)pbtxt",
      "model.pbtxt:2:1: parameter 'w': unknown initializer 'xavier'; expected zeros, "
      "ones, constant, uniform, normal, or glorot_uniform"},
     {"UnsupportedFormatVersion",
-     R"pb(format_version: 2
+     R"pbtxt(format_version: 2
 name: "m"
-)pb",
+)pbtxt",
      "model.pbtxt: format_version 2 is not supported; this rnnflow reads version 1"},
     {"UnknownLrSchedule",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 input { name: "y" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "mse" op: "MeanSquaredError" input: ["x", "y"] }
@@ -450,11 +450,11 @@ training {
   adam {}
   learning_rate { base: 0.01 schedule: "linear" }
 }
-)pb",
+)pbtxt",
      "model.pbtxt:6:1: training: unknown learning-rate schedule 'linear'; expected "
      "constant, exponential, step or cosine"},
     {"NegativeTruncationSteps",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 input { name: "y" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "mse" op: "MeanSquaredError" input: ["x", "y"] }
@@ -463,16 +463,16 @@ training {
   sgd { momentum: 0.9 }
   truncation_steps: -5
 }
-)pb",
+)pbtxt",
      "model.pbtxt:6:1: training: truncation_steps must be >= 0 (0 means the "
      "default); got -5"},
     {"FusedLayerInsideRecurrence",
-     R"pb(name: "m"
+     R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 state { name: "h" dim: ["N", "3"] update: "h_t" }
 node { name: "a" op: "Add" input: ["x", "h"] }
 node { name: "h_t" op: "RNN" input: "a" attr { key: "hidden" value { i: 3 } } }
-)pb",
+)pbtxt",
      "model.pbtxt:5:1: node 'h_t' (RNN): a fused recurrent layer cannot sit inside a "
      "custom recurrence (it runs over whole sequences); build the cell from "
      "primitive ops instead"},
@@ -496,12 +496,13 @@ INSTANTIATE_TEST_SUITE_P(AllCases, ModelErrorsTest, ::testing::ValuesIn(kCases),
                          });
 
 TEST(ModelErrorsTest, UnknownOpListsTheKnownOps) {
-  const std::string message = FirstError(R"pb(name: "m"
+  const std::string message = FirstError(R"pbtxt(name: "m"
 input { name: "x" dtype: FLOAT32 dim: ["T", "N", "3"] }
 node { name: "enc" op: "Lstm" input: "x" }
-)pb");
-  EXPECT_TRUE(absl::StartsWith(message, "model.pbtxt:3:20: node 'enc': unknown op 'Lstm'; "
-                                        "known ops: "))
+)pbtxt");
+  EXPECT_TRUE(absl::StartsWith(message,
+                               "model.pbtxt:3:20: node 'enc': unknown op 'Lstm'; "
+                               "known ops: "))
       << message;
   for (const char* op : {"Dense, ", "Embedding", "LSTM", "SoftmaxCrossEntropy", "Tanh"}) {
     EXPECT_TRUE(absl::StrContains(message, op)) << op << " in " << message;
@@ -515,7 +516,7 @@ TEST(ModelErrorsTest, CaseNamesAreUniqueAndEnough) {
 }
 
 // A valid model with comments, lists, nested messages and a training block.
-constexpr char kValidModel[] = R"pb(# A character LM with a custom cell on top.
+constexpr char kValidModel[] = R"pbtxt(# A character LM with a custom cell on top.
 format_version: 1
 name: "fuzz_base"
 input { name: "tokens" dtype: INT32 dim: ["T", "N"] feed: TOKENS }
@@ -544,7 +545,7 @@ training {
   truncation_steps: 16
   streams_per_worker: 4
 }
-)pb";
+)pbtxt";
 
 TEST(ModelErrorsTest, TheFuzzBaseIsValid) { EXPECT_EQ(FirstError(kValidModel), "OK"); }
 
@@ -561,11 +562,21 @@ TEST(ModelErrorsTest, GarbageNeverCrashes) {
     for (int e = 0; e < edits && !text.empty(); ++e) {
       const size_t at = rng() % text.size();
       switch (rng() % 6) {
-        case 0: text[at] = static_cast<char>(rng() % 256); break;  // any byte
-        case 1: text[at] = alphabet[rng() % alphabet.size()]; break;
-        case 2: text.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-        case 3: text.erase(at, 1 + rng() % 8); break;
-        case 4: text.resize(at); break;  // truncate
+        case 0:
+          text[at] = static_cast<char>(rng() % 256);
+          break;  // any byte
+        case 1:
+          text[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 2:
+          text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 3:
+          text.erase(at, 1 + rng() % 8);
+          break;
+        case 4:
+          text.resize(at);
+          break;   // truncate
         case 5: {  // duplicate a line-sized chunk
           const size_t len = std::min<size_t>(1 + rng() % 60, text.size() - at);
           text.insert(rng() % text.size(), text.substr(at, len));
@@ -607,7 +618,9 @@ TEST(ModelErrorsTest, SemanticMutationsNeverCrash) {
     for (int e = 0; e < edits; ++e) {
       NodeDef& node = *m.mutable_node(static_cast<int>(rng() % m.node_size()));
       switch (rng() % 4) {
-        case 0: node.set_op(ops[rng() % ops.size()]); break;
+        case 0:
+          node.set_op(ops[rng() % ops.size()]);
+          break;
         case 1:
           for (auto& [key, value] : *node.mutable_attr()) {
             if (value.value_case() == AttrValue::kI) value.set_i(extreme(key));
@@ -635,8 +648,7 @@ TEST(ModelErrorsTest, SemanticMutationsNeverCrash) {
     if (graph.ok()) {
       ++ok;
     } else {
-      EXPECT_TRUE(absl::StartsWith(graph.status().message(), "model.pbtxt:"))
-          << graph.status();
+      EXPECT_TRUE(absl::StartsWith(graph.status().message(), "model.pbtxt:")) << graph.status();
     }
   }
   EXPECT_LT(ok, 3000);

@@ -110,8 +110,8 @@ node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] }
 loss: "loss"
 training { adam {} learning_rate { base: 0.01 } truncation_steps: 16 streams_per_worker: 2 }
 )";
-    train_ = absl::StrCat(RNNFLOW_BINARY_DIR "/rnnflow train ", dir_, "/model.pbtxt --data ",
-                          dir_, "/corpus.txt");
+    train_ = absl::StrCat(RNNFLOW_BINARY_DIR "/rnnflow train ", dir_, "/model.pbtxt --data ", dir_,
+                          "/corpus.txt");
   }
   std::string dir_, train_;
 };
@@ -126,8 +126,7 @@ TEST_F(MpiTrainTest, TwoRanksTrainWithOneGlobalBatch) {
 }
 
 TEST_F(MpiTrainTest, DifferentCommandLinesFailFastNamingTheRank) {
-  Result r = Shell(Mpirun() + "-np 1 " + train_ + " --steps 30 : -np 1 " + train_ +
-                   " --steps 31");
+  Result r = Shell(Mpirun() + "-np 1 " + train_ + " --steps 30 : -np 1 " + train_ + " --steps 31");
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.output, HasSubstr("the model or the command line differs between rank 0 and "
                                   "rank 1 of 2"));

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "graph/op_registry.h"
+#include "gtest/gtest.h"
 #include "tests/testing/gradient_check.h"
 
 namespace rnnflow {
@@ -14,15 +14,14 @@ Dim S(const char* symbol) { return Dim::Symbol(symbol); }
 Dim K(int64_t n) { return Dim::Known(n); }
 
 // The shape fn's error message, or "OK".
-std::string Error(absl::string_view op, const NodeDef& node,
-                  const std::vector<SymShape>& shapes, const std::vector<DataType>& dtypes) {
+std::string Error(absl::string_view op, const NodeDef& node, const std::vector<SymShape>& shapes,
+                  const std::vector<DataType>& dtypes) {
   auto r = RunShapeFn(op, node, shapes, dtypes);
   return r.ok() ? "OK" : std::string(r.status().message());
 }
 
-std::string Out(absl::string_view op, const NodeDef& node,
-                const std::vector<SymShape>& shapes, const std::vector<DataType>& dtypes,
-                int output = 0) {
+std::string Out(absl::string_view op, const NodeDef& node, const std::vector<SymShape>& shapes,
+                const std::vector<DataType>& dtypes, int output = 0) {
   auto r = RunShapeFn(op, node, shapes, dtypes);
   if (!r.ok()) return std::string(r.status().message());
   return ShapeToString(r->output_shapes[output]);
@@ -42,8 +41,8 @@ TEST(OpShapeTest, Embedding) {
   EXPECT_FLOAT_EQ(r->params[0].init.scale(), 0.1f);
   EXPECT_EQ(Error("Embedding", node, {{S("T"), S("N")}}, {FLOAT32}),
             "input 'ids' must be INT32; got FLOAT32");
-  EXPECT_EQ(Error("Embedding", MakeNode({{"vocab", IntAttr(-3)}, {"dim", IntAttr(4)}}),
-                  {{S("N")}}, {INT32}),
+  EXPECT_EQ(Error("Embedding", MakeNode({{"vocab", IntAttr(-3)}, {"dim", IntAttr(4)}}), {{S("N")}},
+                  {INT32}),
             "attribute 'vocab' must be positive; got -3");
   EXPECT_EQ(Error("Embedding", MakeNode({{"vocab", IntAttr(3)}}), {{S("N")}}, {INT32}),
             "attribute 'dim' is required");
@@ -62,8 +61,9 @@ TEST(OpShapeTest, Dense) {
   EXPECT_EQ(r->params[1].shape, (Shape{8}));
   EXPECT_EQ(r->params[1].init.kind(), "zeros");
 
-  auto no_bias = RunShapeFn("Dense", MakeNode({{"units", IntAttr(8)}, {"use_bias", BoolAttr(false)}}),
-                            {{S("N"), K(3)}}, {FLOAT32});
+  auto no_bias =
+      RunShapeFn("Dense", MakeNode({{"units", IntAttr(8)}, {"use_bias", BoolAttr(false)}}),
+                 {{S("N"), K(3)}}, {FLOAT32});
   ASSERT_TRUE(no_bias.ok());
   EXPECT_EQ(no_bias->params.size(), 1u);
   EXPECT_EQ(ShapeToString(no_bias->output_shapes[0]), "[N,8]");
@@ -117,8 +117,7 @@ TEST(OpShapeTest, UnaryAndSoftmax) {
     EXPECT_EQ(Error(op, NodeDef(), {kTN4}, {INT32}), "input 'x' must be FLOAT32; got INT32");
   }
   EXPECT_EQ(Out("Tanh", NodeDef(), {{}}, {FLOAT32}), "[]");
-  EXPECT_EQ(Error("Softmax", NodeDef(), {{}}, {FLOAT32}),
-            "input 'x' must have rank >= 1; got []");
+  EXPECT_EQ(Error("Softmax", NodeDef(), {{}}, {FLOAT32}), "input 'x' must have rank >= 1; got []");
 }
 
 TEST(OpShapeTest, Concat) {
@@ -149,27 +148,24 @@ TEST(OpShapeTest, Slice) {
   const SymShape x = {S("T"), S("N"), K(10)};
   EXPECT_EQ(Out("Slice", MakeNode({{"begin", IntAttr(2)}, {"size", IntAttr(3)}}), {x}, {FLOAT32}),
             "[T,N,3]");
-  EXPECT_EQ(Out("Slice", MakeNode({{"begin", IntAttr(2)}, {"size", IntAttr(-1)}}), {x},
-                {FLOAT32}),
+  EXPECT_EQ(Out("Slice", MakeNode({{"begin", IntAttr(2)}, {"size", IntAttr(-1)}}), {x}, {FLOAT32}),
             "[T,N,8]");
-  EXPECT_EQ(Error("Slice", MakeNode({{"begin", IntAttr(10)}, {"size", IntAttr(1)}}), {x},
-                  {FLOAT32}),
-            "attribute 'begin' must be in [0, 10) for axis 2 of [T,N,10]; got 10");
-  EXPECT_EQ(Error("Slice", MakeNode({{"begin", IntAttr(-1)}, {"size", IntAttr(1)}}), {x},
-                  {FLOAT32}),
-            "attribute 'begin' must be in [0, 10) for axis 2 of [T,N,10]; got -1");
-  EXPECT_EQ(Error("Slice", MakeNode({{"begin", IntAttr(2)}, {"size", IntAttr(9)}}), {x},
-                  {FLOAT32}),
+  EXPECT_EQ(
+      Error("Slice", MakeNode({{"begin", IntAttr(10)}, {"size", IntAttr(1)}}), {x}, {FLOAT32}),
+      "attribute 'begin' must be in [0, 10) for axis 2 of [T,N,10]; got 10");
+  EXPECT_EQ(
+      Error("Slice", MakeNode({{"begin", IntAttr(-1)}, {"size", IntAttr(1)}}), {x}, {FLOAT32}),
+      "attribute 'begin' must be in [0, 10) for axis 2 of [T,N,10]; got -1");
+  EXPECT_EQ(Error("Slice", MakeNode({{"begin", IntAttr(2)}, {"size", IntAttr(9)}}), {x}, {FLOAT32}),
             "attribute 'size' must be in [1, 8] (or -1) for begin 2 on axis 2 of [T,N,10]; "
             "got 9");
-  EXPECT_EQ(Error("Slice", MakeNode({{"begin", IntAttr(2)}, {"size", IntAttr(0)}}), {x},
-                  {FLOAT32}),
+  EXPECT_EQ(Error("Slice", MakeNode({{"begin", IntAttr(2)}, {"size", IntAttr(0)}}), {x}, {FLOAT32}),
             "attribute 'size' must be in [1, 8] (or -1) for begin 2 on axis 2 of [T,N,10]; "
             "got 0");
-  EXPECT_EQ(Error("Slice",
-                  MakeNode({{"axis", IntAttr(1)}, {"begin", IntAttr(0)}, {"size", IntAttr(1)}}),
-                  {x}, {FLOAT32}),
-            "input 'x' must have a known size along axis 1; got [T,N,10]");
+  EXPECT_EQ(
+      Error("Slice", MakeNode({{"axis", IntAttr(1)}, {"begin", IntAttr(0)}, {"size", IntAttr(1)}}),
+            {x}, {FLOAT32}),
+      "input 'x' must have a known size along axis 1; got [T,N,10]");
   EXPECT_EQ(Error("Slice", MakeNode({{"size", IntAttr(1)}}), {x}, {FLOAT32}),
             "attribute 'begin' is required");
 }
@@ -184,8 +180,7 @@ TEST(OpShapeTest, SoftmaxCrossEntropy) {
   EXPECT_EQ(Error("SoftmaxCrossEntropy", NodeDef(), {logits, logits}, {FLOAT32, INT32}),
             "input 'labels' must have the leading dims of input 'logits' [T,N,50], i.e. "
             "[T,N]; got [T,N,50]");
-  EXPECT_EQ(Error("SoftmaxCrossEntropy", NodeDef(), {logits, {S("T"), S("N")}},
-                  {FLOAT32, FLOAT32}),
+  EXPECT_EQ(Error("SoftmaxCrossEntropy", NodeDef(), {logits, {S("T"), S("N")}}, {FLOAT32, FLOAT32}),
             "input 'labels' must be INT32; got FLOAT32");
   EXPECT_EQ(Error("SoftmaxCrossEntropy", NodeDef(), {{}, {}}, {FLOAT32, INT32}),
             "input 'logits' must have rank >= 1; got []");
@@ -197,8 +192,9 @@ TEST(OpShapeTest, PointwiseLosses) {
     EXPECT_EQ(Out(op, NodeDef(), {kTN4, kTN4}, {FLOAT32, FLOAT32}), "[]");
     const std::string first = std::string(op) == "MeanSquaredError" ? "predictions" : "logits";
     EXPECT_EQ(Error(op, NodeDef(), {kTN4, {S("T"), S("N"), K(3)}}, {FLOAT32, FLOAT32}),
-              "input 'targets' must have the shape of input '" + first + "' [T,N,4]; got "
-              "[T,N,3]");
+              "input 'targets' must have the shape of input '" + first +
+                  "' [T,N,4]; got "
+                  "[T,N,3]");
     EXPECT_EQ(Error(op, NodeDef(), {kTN4, kTN4}, {FLOAT32, INT32}),
               "input 'targets' must be FLOAT32; got INT32");
   }
@@ -206,9 +202,9 @@ TEST(OpShapeTest, PointwiseLosses) {
 
 TEST(OpShapeTest, SchemaMetadata) {
   const OpRegistry& reg = OpRegistry::Global();
-  for (const char* op : {"Embedding", "Dense", "MatMul", "Add", "Mul", "Tanh", "Sigmoid",
-                         "Relu", "Softmax", "Concat", "Slice", "SoftmaxCrossEntropy",
-                         "SigmoidCrossEntropy", "MeanSquaredError"}) {
+  for (const char* op :
+       {"Embedding", "Dense", "MatMul", "Add", "Mul", "Tanh", "Sigmoid", "Relu", "Softmax",
+        "Concat", "Slice", "SoftmaxCrossEntropy", "SigmoidCrossEntropy", "MeanSquaredError"}) {
     SCOPED_TRACE(op);
     const OpSchema* s = reg.Find(op);
     ASSERT_NE(s, nullptr);

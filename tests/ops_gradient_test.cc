@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "graph/op_registry.h"
+#include "gtest/gtest.h"
 #include "runtime/kernel.h"
 #include "tests/testing/gradient_check.h"
 
@@ -46,8 +46,8 @@ TEST(OpsGradientTest, Dense) {
   EXPECT_TRUE(GradientsMatch(
       CheckGradients("Dense", MakeNode({{"units", IntAttr(5)}}), {InputSpec::Float({4, 3})}),
       kTol));
-  auto r = CheckGradients("Dense", MakeNode({{"units", IntAttr(2)}}),
-                          {InputSpec::Float({2, 3, 4})});
+  auto r =
+      CheckGradients("Dense", MakeNode({{"units", IntAttr(2)}}), {InputSpec::Float({2, 3, 4})});
   EXPECT_TRUE(GradientsMatch(r, kTol));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->output_shapes[0], (Shape{2, 3, 2}));
@@ -58,8 +58,7 @@ TEST(OpsGradientTest, Dense) {
 }
 
 TEST(OpsGradientTest, DenseWithoutBias) {
-  auto r = CheckGradients("Dense",
-                          MakeNode({{"units", IntAttr(3)}, {"use_bias", BoolAttr(false)}}),
+  auto r = CheckGradients("Dense", MakeNode({{"units", IntAttr(3)}, {"use_bias", BoolAttr(false)}}),
                           {InputSpec::Float({5, 4})});
   EXPECT_TRUE(GradientsMatch(r, kTol));
   ASSERT_TRUE(r.ok());
@@ -73,24 +72,21 @@ TEST(OpsGradientTest, DenseStepMode) {
 }
 
 TEST(OpsGradientTest, MatMul) {
-  EXPECT_TRUE(GradientsMatch(CheckGradients("MatMul", NodeDef(),
-                                            {InputSpec::Float({2, 3, 4}),
-                                             InputSpec::Float({4, 5})}),
-                             kTol));
+  EXPECT_TRUE(GradientsMatch(
+      CheckGradients("MatMul", NodeDef(), {InputSpec::Float({2, 3, 4}), InputSpec::Float({4, 5})}),
+      kTol));
   EXPECT_TRUE(GradientsMatch(
       CheckGradients("MatMul", NodeDef(),
-                     {InputSpec::Float({3, 4}), Shared(InputSpec::Float({4, 2}))},
-                     StepMode()),
+                     {InputSpec::Float({3, 4}), Shared(InputSpec::Float({4, 2}))}, StepMode()),
       kTol));
 }
 
 TEST(OpsGradientTest, AddAndMulSameShape) {
   for (const char* op : {"Add", "Sub", "Mul"}) {
     SCOPED_TRACE(op);
-    EXPECT_TRUE(GradientsMatch(CheckGradients(op, NodeDef(),
-                                              {InputSpec::Float({2, 3, 4}),
-                                               InputSpec::Float({2, 3, 4})}),
-                               kTol));
+    EXPECT_TRUE(GradientsMatch(
+        CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3, 4}), InputSpec::Float({2, 3, 4})}),
+        kTol));
   }
 }
 
@@ -98,15 +94,12 @@ TEST(OpsGradientTest, AddAndMulBroadcast) {
   for (const char* op : {"Add", "Sub", "Mul"}) {
     SCOPED_TRACE(op);
     EXPECT_TRUE(GradientsMatch(
-        CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3, 4}), InputSpec::Float({4})}),
-        kTol));
-    EXPECT_TRUE(GradientsMatch(CheckGradients(op, NodeDef(),
-                                              {InputSpec::Float({2, 3, 4}),
-                                               InputSpec::Float({3, 4})}),
-                               kTol));
+        CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3, 4}), InputSpec::Float({4})}), kTol));
     EXPECT_TRUE(GradientsMatch(
-        CheckGradients(op, NodeDef(), {InputSpec::Float({5, 2}), InputSpec::Float({})}),
+        CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3, 4}), InputSpec::Float({3, 4})}),
         kTol));
+    EXPECT_TRUE(GradientsMatch(
+        CheckGradients(op, NodeDef(), {InputSpec::Float({5, 2}), InputSpec::Float({})}), kTol));
     // A wide b takes the parallel reduction path.
     EXPECT_TRUE(GradientsMatch(
         CheckGradients(op, NodeDef(), {InputSpec::Float({2, 300}), InputSpec::Float({300})},
@@ -128,8 +121,8 @@ TEST(OpsGradientTest, AddAndMulStepMode) {
         kTol));
     // A bias shared by all steps accumulates its gradient over them.
     EXPECT_TRUE(GradientsMatch(
-        CheckGradients(op, NodeDef(),
-                       {InputSpec::Float({2, 3}), Shared(InputSpec::Float({3}))}, StepMode(4)),
+        CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3}), Shared(InputSpec::Float({3}))},
+                       StepMode(4)),
         kTol));
   }
 }
@@ -140,8 +133,7 @@ TEST(OpsGradientTest, UnaryActivations) {
     EXPECT_TRUE(GradientsMatch(
         CheckGradients(op, NodeDef(), {InputSpec::Float({2, 3, 4}, -3.f, 3.f)}), kTol));
     EXPECT_TRUE(GradientsMatch(
-        CheckGradients(op, NodeDef(), {InputSpec::Float({2, 5}, -3.f, 3.f)}, StepMode()),
-        kTol));
+        CheckGradients(op, NodeDef(), {InputSpec::Float({2, 5}, -3.f, 3.f)}, StepMode()), kTol));
   }
   InputSpec x = InputSpec::Float({3, 7});
   x.fill = AwayFromZero;
@@ -153,8 +145,7 @@ TEST(OpsGradientTest, UnaryActivations) {
 TEST(OpsGradientTest, Softmax) {
   EXPECT_TRUE(GradientsMatch(
       CheckGradients("Softmax", NodeDef(), {InputSpec::Float({2, 3, 5}, -2.f, 2.f)}), kTol));
-  EXPECT_TRUE(
-      GradientsMatch(CheckGradients("Softmax", NodeDef(), {InputSpec::Float({6})}), kTol));
+  EXPECT_TRUE(GradientsMatch(CheckGradients("Softmax", NodeDef(), {InputSpec::Float({6})}), kTol));
   EXPECT_TRUE(GradientsMatch(
       CheckGradients("Softmax", NodeDef(), {InputSpec::Float({2, 4})}, StepMode()), kTol));
 }
@@ -215,8 +206,7 @@ TEST(OpsGradientTest, ReverseTimeWithLengths) {
 
 TEST(OpsGradientTest, Concat) {
   EXPECT_TRUE(GradientsMatch(CheckGradients("Concat", NodeDef(),
-                                            {InputSpec::Float({2, 3}),
-                                             InputSpec::Float({2, 1}),
+                                            {InputSpec::Float({2, 3}), InputSpec::Float({2, 1}),
                                              InputSpec::Float({2, 4})}),
                              kTol));
   auto r = CheckGradients("Concat", MakeNode({{"axis", IntAttr(0)}}),
@@ -225,10 +215,10 @@ TEST(OpsGradientTest, Concat) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->output_shapes[0], (Shape{3, 3}));
   EXPECT_EQ(r->inputs[1].name, "values[1]");
-  EXPECT_TRUE(GradientsMatch(CheckGradients("Concat", MakeNode({{"axis", IntAttr(1)}}),
-                                            {InputSpec::Float({2, 2, 3}),
-                                             InputSpec::Float({2, 1, 3})}),
-                             kTol));
+  EXPECT_TRUE(
+      GradientsMatch(CheckGradients("Concat", MakeNode({{"axis", IntAttr(1)}}),
+                                    {InputSpec::Float({2, 2, 3}), InputSpec::Float({2, 1, 3})}),
+                     kTol));
   EXPECT_TRUE(GradientsMatch(
       CheckGradients("Concat", NodeDef(), {InputSpec::Float({2, 3}), InputSpec::Float({2, 2})},
                      StepMode()),
@@ -236,8 +226,7 @@ TEST(OpsGradientTest, Concat) {
 }
 
 TEST(OpsGradientTest, Slice) {
-  auto r = CheckGradients("Slice",
-                          MakeNode({{"begin", IntAttr(1)}, {"size", IntAttr(3)}}),
+  auto r = CheckGradients("Slice", MakeNode({{"begin", IntAttr(1)}, {"size", IntAttr(3)}}),
                           {InputSpec::Float({2, 5})});
   EXPECT_TRUE(GradientsMatch(r, kTol));
   ASSERT_TRUE(r.ok());
@@ -278,15 +267,15 @@ TEST(OpsGradientTest, Embedding) {
 }
 
 TEST(OpsGradientTest, SoftmaxCrossEntropy) {
-  EXPECT_TRUE(GradientsMatch(CheckGradients("SoftmaxCrossEntropy", NodeDef(),
-                                            {InputSpec::Float({2, 3, 5}, -3.f, 3.f),
-                                             InputSpec::Int({2, 3}, 0, 4)}),
-                             kTol));
+  EXPECT_TRUE(GradientsMatch(
+      CheckGradients("SoftmaxCrossEntropy", NodeDef(),
+                     {InputSpec::Float({2, 3, 5}, -3.f, 3.f), InputSpec::Int({2, 3}, 0, 4)}),
+      kTol));
   // Large logits must not overflow (log-sum-exp).
-  EXPECT_TRUE(GradientsMatch(CheckGradients("SoftmaxCrossEntropy", NodeDef(),
-                                            {InputSpec::Float({4, 3}, 40.f, 60.f),
-                                             InputSpec::Int({4}, 0, 2)}),
-                             kTol));
+  EXPECT_TRUE(GradientsMatch(
+      CheckGradients("SoftmaxCrossEntropy", NodeDef(),
+                     {InputSpec::Float({4, 3}, 40.f, 60.f), InputSpec::Int({4}, 0, 2)}),
+      kTol));
   EXPECT_TRUE(GradientsMatch(
       CheckGradients("SoftmaxCrossEntropy", NodeDef(),
                      {InputSpec::Float({2, 4}), InputSpec::Int({2}, 0, 3)}, StepMode()),
@@ -299,32 +288,32 @@ TEST(OpsGradientTest, SoftmaxCrossEntropyIgnoreLabel) {
                           {InputSpec::Float({3, 4, 4}), InputSpec::Int({3, 4}, -1, 3)});
   EXPECT_TRUE(GradientsMatch(r, kTol));
   // A real class as ignore_label.
-  EXPECT_TRUE(GradientsMatch(
-      CheckGradients("SoftmaxCrossEntropy", MakeNode({{"ignore_label", IntAttr(2)}}),
-                     {InputSpec::Float({6, 3}), InputSpec::Int({6}, 0, 2)}),
-      kTol));
+  EXPECT_TRUE(
+      GradientsMatch(CheckGradients("SoftmaxCrossEntropy", MakeNode({{"ignore_label", IntAttr(2)}}),
+                                    {InputSpec::Float({6, 3}), InputSpec::Int({6}, 0, 2)}),
+                     kTol));
   // Everything ignored: zero loss and zero gradient.
   InputSpec labels = InputSpec::Int({2, 2}, -1, -1);
-  auto all = CheckGradients("SoftmaxCrossEntropy", NodeDef(),
-                            {InputSpec::Float({2, 2, 3}), labels});
+  auto all =
+      CheckGradients("SoftmaxCrossEntropy", NodeDef(), {InputSpec::Float({2, 2, 3}), labels});
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_EQ(all->loss, 0.0);
   EXPECT_EQ(all->inputs[0].max_grad, 0.0);
 }
 
 TEST(OpsGradientTest, SigmoidCrossEntropyAndMse) {
-  EXPECT_TRUE(GradientsMatch(CheckGradients("SigmoidCrossEntropy", NodeDef(),
-                                            {InputSpec::Float({3, 4}, -5.f, 5.f),
-                                             InputSpec::Float({3, 4}, 0.f, 1.f)}),
-                             kTol));
-  EXPECT_TRUE(GradientsMatch(CheckGradients("MeanSquaredError", NodeDef(),
-                                            {InputSpec::Float({2, 3, 4}),
-                                             InputSpec::Float({2, 3, 4})}),
-                             kTol));
-  EXPECT_TRUE(GradientsMatch(CheckGradients("MeanSquaredError", NodeDef(),
-                                            {InputSpec::Float({2, 3}), InputSpec::Float({2, 3})},
-                                            StepMode()),
-                             kTol));
+  EXPECT_TRUE(GradientsMatch(
+      CheckGradients("SigmoidCrossEntropy", NodeDef(),
+                     {InputSpec::Float({3, 4}, -5.f, 5.f), InputSpec::Float({3, 4}, 0.f, 1.f)}),
+      kTol));
+  EXPECT_TRUE(
+      GradientsMatch(CheckGradients("MeanSquaredError", NodeDef(),
+                                    {InputSpec::Float({2, 3, 4}), InputSpec::Float({2, 3, 4})}),
+                     kTol));
+  EXPECT_TRUE(GradientsMatch(
+      CheckGradients("MeanSquaredError", NodeDef(),
+                     {InputSpec::Float({2, 3}), InputSpec::Float({2, 3})}, StepMode()),
+      kTol));
 }
 
 // Weighted (masked) pointwise losses: 0/1 weights (a padding mask) and
@@ -340,11 +329,11 @@ TEST(OpsGradientTest, WeightedSigmoidCrossEntropyAndMse) {
         op, NodeDef(),
         {InputSpec::Float({3, 4}, -3.f, 3.f), InputSpec::Float({3, 4}, 0.f, 1.f), mask});
     EXPECT_TRUE(GradientsMatch(masked, kTol));
-    EXPECT_TRUE(GradientsMatch(CheckGradients(op, NodeDef(),
-                                              {InputSpec::Float({2, 5}, -3.f, 3.f),
-                                               InputSpec::Float({2, 5}, 0.f, 1.f),
-                                               InputSpec::Float({2, 5}, 0.f, 2.f)}),
-                               kTol));
+    EXPECT_TRUE(GradientsMatch(
+        CheckGradients(op, NodeDef(),
+                       {InputSpec::Float({2, 5}, -3.f, 3.f), InputSpec::Float({2, 5}, 0.f, 1.f),
+                        InputSpec::Float({2, 5}, 0.f, 2.f)}),
+        kTol));
   }
 }
 
@@ -408,7 +397,8 @@ TEST(OpsKernelTest, EmbeddingOutOfRangeIdNamesNodeIdAndPosition) {
             "node 'emb' (Embedding): id 7 at position [1,0] of input 'ids' [2,2] is out "
             "of range [0, 5)");
   ids[2] = -1;
-  EXPECT_THAT(std::string(run.kernel->Forward(ctx).message()), HasSubstr("id -1 at position [1,0]"));
+  EXPECT_THAT(std::string(run.kernel->Forward(ctx).message()),
+              HasSubstr("id -1 at position [1,0]"));
   ids[2] = 3;
   table[3 * 2 + 1] = 7.f;
   ASSERT_TRUE(run.kernel->Forward(ctx).ok());
@@ -464,8 +454,8 @@ TEST(OpsKernelTest, WeightedMseIsMaskedMeanAndRejectsNegativeWeights) {
 TEST(OpsKernelTest, DenseMatchesNaiveOnLargeShape) {
   const int64_t rows = 512, c = 256, units = 65;
   Runner run;
-  ASSERT_TRUE(run.Create("Dense", MakeNode({{"units", IntAttr(units)}}), {{8, 64, c}}, {FLOAT32})
-                  .ok());
+  ASSERT_TRUE(
+      run.Create("Dense", MakeNode({{"units", IntAttr(units)}}), {{8, 64, c}}, {FLOAT32}).ok());
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
   std::vector<float> x(rows * c), w(c * units), b(units), y(rows * units);

@@ -29,7 +29,7 @@ TrainingDef Adam() {
 // One scalar parameter p with gradient g, updated for each of `grads`;
 // returns p after every step.
 std::vector<float> RunSteps(const TrainingDef& def, float p0, const std::vector<float>& grads,
-                       float lr) {
+                            float lr) {
   auto opt = Optimizer::Create(def, {{1}});
   EXPECT_TRUE(opt.ok()) << opt.status();
   float p = p0, g = 0;

@@ -119,12 +119,25 @@ class ResumeTest : public ::testing::Test {
 
   // Common flags of every run; `name` selects the checkpoint dir and files.
   static std::vector<std::string> Args(const std::string& name) {
-    return {kBinary,      "train",     model_,          "--data",
-            corpus_,      "--steps",   std::to_string(kSteps),
-            "--threads",  "1",         "--log-every",   "1000000",
-            "--checkpoint-dir", dir_ + "/" + name + "_ckpt",
-            "--checkpoint-every", "5", "--keep-checkpoints", "3",
-            "--metrics",  dir_ + "/" + name + ".jsonl"};
+    return {kBinary,
+            "train",
+            model_,
+            "--data",
+            corpus_,
+            "--steps",
+            std::to_string(kSteps),
+            "--threads",
+            "1",
+            "--log-every",
+            "1000000",
+            "--checkpoint-dir",
+            dir_ + "/" + name + "_ckpt",
+            "--checkpoint-every",
+            "5",
+            "--keep-checkpoints",
+            "3",
+            "--metrics",
+            dir_ + "/" + name + ".jsonl"};
   }
 
   // fork + exec with OMP_NUM_THREADS=1; output goes to dir_/name.log.
@@ -183,8 +196,7 @@ class ResumeTest : public ::testing::Test {
     static const Metrics* baseline = [] {
       const pid_t pid = Spawn(Args("baseline"), "baseline");
       const int status = Wait(pid);
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-          << ReadAll(dir_ + "/baseline.log");
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(dir_ + "/baseline.log");
       return new Metrics(ReadMetrics(dir_ + "/baseline.jsonl"));
     }();
     return *baseline;
@@ -266,8 +278,9 @@ TEST_F(ResumeTest, KillNineAtRandomMomentsThenResumeGivesTheSameLosses) {
   }
   ASSERT_GE(kills, 1) << "the run finished before it could be killed; make it longer";
   RecordProperty("kills", kills);
-  std::cout << "killed " << kills << " times; newest checkpoints then: "
-            << absl::StrJoin(killed_after, ", ") << " (random seed " << seed << ")\n";
+  std::cout << "killed " << kills
+            << " times; newest checkpoints then: " << absl::StrJoin(killed_after, ", ")
+            << " (random seed " << seed << ")\n";
 
   const int status = Wait(Spawn(args, name));
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(dir_ + "/killed.log");
@@ -316,7 +329,8 @@ TEST_F(ResumeTest, SigintSavesACheckpointAndExits130ThenResumesExactly) {
     const int status = Wait(pid);
     ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status) << "\n"
                                    << ReadAll(dir_ + "/" + name + ".log");
-    if (WEXITSTATUS(status) == 0 && ReadMetrics(metrics).loss.size() == static_cast<size_t>(kSteps)) {
+    if (WEXITSTATUS(status) == 0 &&
+        ReadMetrics(metrics).loss.size() == static_cast<size_t>(kSteps)) {
       continue;
     }
     ASSERT_EQ(WEXITSTATUS(status), 130) << ReadAll(dir_ + "/" + name + ".log");
@@ -362,8 +376,8 @@ TEST_F(ResumeTest, SigtermAlsoSavesAndExits143) {
 }
 
 TEST_F(ResumeTest, ResumeWithoutCheckpointDirIsAUsageError) {
-  const int status = Wait(Spawn({kBinary, "train", model_, "--data", corpus_, "--resume"},
-                                "usage"));
+  const int status =
+      Wait(Spawn({kBinary, "train", model_, "--data", corpus_, "--resume"}, "usage"));
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
   EXPECT_THAT(ReadAll(dir_ + "/usage.log"), HasSubstr("--resume needs --checkpoint-dir"));

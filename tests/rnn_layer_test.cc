@@ -17,6 +17,8 @@
 // differenced with eps/2; where the two estimates disagree (impossible for a
 // smooth function at this accuracy) the element sits on a kink and is skipped
 // (at most a fifth of a tensor may be).
+#include "ops/rnn_layer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -24,10 +26,9 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "graph/op_registry.h"
+#include "gtest/gtest.h"
 #include "ops/reference_case.h"
-#include "ops/rnn_layer.h"
 #include "runtime/kernel.h"
 
 namespace rnnflow {
@@ -136,8 +137,8 @@ struct CellConfig {
 };
 
 const CellConfig kCells[] = {
-    {"RnnTanh", "RNN", "tanh", true}, {"RnnRelu", "RNN", "relu", true},
-    {"Lstm", "LSTM", "tanh", true},   {"GruLbr", "GRU", "tanh", true},
+    {"RnnTanh", "RNN", "tanh", true},     {"RnnRelu", "RNN", "relu", true},
+    {"Lstm", "LSTM", "tanh", true},       {"GruLbr", "GRU", "tanh", true},
     {"GruClassic", "GRU", "tanh", false},
 };
 
@@ -214,9 +215,8 @@ TEST_P(RnnGradientTest, MatchesFiniteDifferences) {
         worst_index = e;
       }
     }
-    EXPECT_LE(worst, kTol) << "gradient of '" << h.InputName(i) << "' element "
-                           << worst_index << ": analytic " << g[worst_index]
-                           << " (max |grad| " << scale << ")";
+    EXPECT_LE(worst, kTol) << "gradient of '" << h.InputName(i) << "' element " << worst_index
+                           << ": analytic " << g[worst_index] << " (max |grad| " << scale << ")";
     EXPECT_LE(skipped, std::max<size_t>(1, buf.size() / 5))
         << "too many ReLU kinks in '" << h.InputName(i) << "'";
     ++checked_tensors;
@@ -263,8 +263,7 @@ TEST(RnnLayerTest, RepeatedCallsAreIdenticalAndBackwardAdds) {
     ASSERT_TRUE(h.Backward().ok());
     for (size_t i = 0; i < grads1.size(); ++i) {
       for (size_t e = 0; e < grads1[i].size(); ++e) {
-        EXPECT_NEAR(h.input_grads()[i][e], 2 * grads1[i][e],
-                    1e-6 * (1 + std::fabs(grads1[i][e])))
+        EXPECT_NEAR(h.input_grads()[i][e], 2 * grads1[i][e], 1e-6 * (1 + std::fabs(grads1[i][e])))
             << h.InputName(i) << "[" << e << "]";
       }
     }
@@ -300,13 +299,11 @@ TEST(RnnLayerTest, AbsentStateIsZeroAndInvalidGradientsAreSkipped) {
     for (size_t i = 0; i < without.num_inputs(); ++i) {
       ctx.inputs.emplace_back(FLOAT32, node.input_shapes[i],
                               node.input_present[i] ? without.inputs()[i].data() : nullptr);
-      ctx.input_grads.emplace_back(FLOAT32, node.input_shapes[i],
-                                   i == 0 ? dx.data() : nullptr);
+      ctx.input_grads.emplace_back(FLOAT32, node.input_shapes[i], i == 0 ? dx.data() : nullptr);
     }
     for (size_t o = 0; o < without.outputs().size(); ++o) {
       ctx.outputs.emplace_back(FLOAT32, node.output_shapes[o], without.outputs()[o].data());
-      ctx.output_grads.emplace_back(FLOAT32, node.output_shapes[o],
-                                    o == 0 ? dy.data() : nullptr);
+      ctx.output_grads.emplace_back(FLOAT32, node.output_shapes[o], o == 0 ? dy.data() : nullptr);
     }
     ASSERT_TRUE(node.kernel->Backward(ctx).ok());
     double norm = 0;
@@ -329,13 +326,13 @@ TEST(RnnSchemaTest, DeclaresParamsInOrderWithShapes) {
     EXPECT_EQ(p.init.kind(), "uniform");
     EXPECT_FLOAT_EQ(p.init.scale(), 1.f / std::sqrt(6.f));
   }
-  EXPECT_THAT(names, ::testing::ElementsAre(
-                         "l0/w_x", "l0/w_h", "l0/b", "l0_reverse/w_x", "l0_reverse/w_h",
-                         "l0_reverse/b", "l1/w_x", "l1/w_h", "l1/b", "l1_reverse/w_x",
-                         "l1_reverse/w_h", "l1_reverse/b"));
+  EXPECT_THAT(names,
+              ::testing::ElementsAre("l0/w_x", "l0/w_h", "l0/b", "l0_reverse/w_x", "l0_reverse/w_h",
+                                     "l0_reverse/b", "l1/w_x", "l1/w_h", "l1/b", "l1_reverse/w_x",
+                                     "l1_reverse/w_h", "l1_reverse/b"));
   EXPECT_EQ(shapes[0], (Shape{5, 18}));
   EXPECT_EQ(shapes[1], (Shape{6, 18}));
-  EXPECT_EQ(shapes[2], (Shape{4, 6}));   // lbr: 4 bias rows
+  EXPECT_EQ(shapes[2], (Shape{4, 6}));    // lbr: 4 bias rows
   EXPECT_EQ(shapes[6], (Shape{12, 18}));  // layer 1 reads both directions
   EXPECT_EQ(node->output_shapes[0], (Shape{3, 2, 12}));
   EXPECT_EQ(node->output_shapes[1], (Shape{4, 2, 6}));

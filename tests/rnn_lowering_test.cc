@@ -67,8 +67,7 @@ TEST_P(RnnLoweringTest, FusedMatchesUnrolledReference) {
   auto fused_graph = Graph::Build(parsed->model, parsed->source);
   ASSERT_TRUE(fused_graph.ok()) << fused_graph.status();
   auto lowered_graph = Graph::Build(*lowered_model, SourceMap("lowered.pbtxt"));
-  ASSERT_TRUE(lowered_graph.ok()) << lowered_graph.status() << "\n"
-                                  << ModelToText(*lowered_model);
+  ASSERT_TRUE(lowered_graph.ok()) << lowered_graph.status() << "\n" << ModelToText(*lowered_model);
 
   SessionOptions options;
   options.bindings = {{"T", kT}, {"N", kN}};
@@ -125,13 +124,14 @@ TEST_P(RnnLoweringTest, FusedMatchesUnrolledReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllCells, RnnLoweringTest,
-    testing::Combine(testing::Range(0, 5), testing::Values(1, 2), testing::Bool()),
-    [](const testing::TestParamInfo<std::tuple<int, int, bool>>& info) {
-      return absl::StrCat(kCells[std::get<0>(info.param)].name, "_L", std::get<1>(info.param),
-                          std::get<2>(info.param) ? "_Bidir" : "_Fwd");
-    });
+INSTANTIATE_TEST_SUITE_P(AllCells, RnnLoweringTest,
+                         testing::Combine(testing::Range(0, 5), testing::Values(1, 2),
+                                          testing::Bool()),
+                         [](const testing::TestParamInfo<std::tuple<int, int, bool>>& info) {
+                           return absl::StrCat(kCells[std::get<0>(info.param)].name, "_L",
+                                               std::get<1>(info.param),
+                                               std::get<2>(info.param) ? "_Bidir" : "_Fwd");
+                         });
 
 }  // namespace
 }  // namespace rnnflow

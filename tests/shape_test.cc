@@ -9,8 +9,7 @@ TEST(ShapeTest, ParsesKnownAndSymbolicDims) {
   EXPECT_EQ(ParseDim("64"), Dim::Known(64));
   EXPECT_EQ(ParseDim("T"), Dim::Symbol("T"));
   EXPECT_EQ(ShapeToString(SymShape{Dim::Symbol("T"), Dim::Known(3)}), "[T,3]");
-  EXPECT_EQ(ShapeToString(SymShape{Dim::Known(32), Dim::Known(128)}, {"N", "C"}),
-            "[N=32,C=128]");
+  EXPECT_EQ(ShapeToString(SymShape{Dim::Known(32), Dim::Known(128)}, {"N", "C"}), "[N=32,C=128]");
 }
 
 TEST(ShapeTest, BindReportsMissingSymbol) {

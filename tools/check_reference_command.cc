@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "ops/reference_case.h"
 
 namespace rnnflow {
@@ -17,22 +17,22 @@ constexpr double kDefaultTolerance = 1e-4;
 
 void PrintUsage(std::FILE* out) {
   absl::FPrintF(out,
-      "usage: rnnflow check-reference [--tolerance=X] CASE.json [CASE.json...]\n"
-      "       rnnflow check-reference [--tolerance=X] --index=INDEX.json\n"
-      "\n"
-      "Runs PyTorch reference cases (nn.LSTM / nn.GRU / nn.RNN; a CASE.json\n"
-      "with CASE.f32.bin and CASE.f64.bin beside it) through rnnflow's fused\n"
-      "recurrent ops, built through the op registry. Imports the PyTorch\n"
-      "weights, runs forward and backward of L = sum(y^2) + sum(h_n^2)\n"
-      "[+ sum(c_n^2)], and prints for every output and gradient the max\n"
-      "relative error max|ours - f64| / max|f64| against the float64 values.\n"
-      "\n"
-      "  --tolerance=X   largest accepted error (default %g)\n"
-      "  --index=FILE    run every case listed in an index.json\n"
-      "\n"
-      "Exit status: 0 if every error is <= the tolerance, 1 otherwise or on\n"
-      "any bad input.\n",
-      kDefaultTolerance);
+                "usage: rnnflow check-reference [--tolerance=X] CASE.json [CASE.json...]\n"
+                "       rnnflow check-reference [--tolerance=X] --index=INDEX.json\n"
+                "\n"
+                "Runs PyTorch reference cases (nn.LSTM / nn.GRU / nn.RNN; a CASE.json\n"
+                "with CASE.f32.bin and CASE.f64.bin beside it) through rnnflow's fused\n"
+                "recurrent ops, built through the op registry. Imports the PyTorch\n"
+                "weights, runs forward and backward of L = sum(y^2) + sum(h_n^2)\n"
+                "[+ sum(c_n^2)], and prints for every output and gradient the max\n"
+                "relative error max|ours - f64| / max|f64| against the float64 values.\n"
+                "\n"
+                "  --tolerance=X   largest accepted error (default %g)\n"
+                "  --index=FILE    run every case listed in an index.json\n"
+                "\n"
+                "Exit status: 0 if every error is <= the tolerance, 1 otherwise or on\n"
+                "any bad input.\n",
+                kDefaultTolerance);
 }
 
 }  // namespace
@@ -81,14 +81,13 @@ int RunCheckReference(const std::vector<std::string>& args) {
     }
     auto result = RunReferenceCase(*loaded);
     if (!result.ok()) {
-      absl::FPrintF(stderr, "check-reference: %s: %s\n", path,
-                    result.status().message());
+      absl::FPrintF(stderr, "check-reference: %s: %s\n", path, result.status().message());
       all_ok = false;
       continue;
     }
     const bool ok = result->worst <= tolerance;
-    absl::PrintF("%s (%s): %s, worst %.3e\n", loaded->name, path,
-                 ok ? "PASS" : "FAIL", result->worst);
+    absl::PrintF("%s (%s): %s, worst %.3e\n", loaded->name, path, ok ? "PASS" : "FAIL",
+                 result->worst);
     for (const ReferenceError& e : result->errors) {
       absl::PrintF("  %-28s max_rel_err %.3e%s\n", e.name, e.max_rel_error,
                    e.max_rel_error <= tolerance ? "" : "  FAIL");

@@ -159,9 +159,10 @@ int EvalExamples(const Graph& graph, const CheckpointData& ckpt, const ParsedFla
   std::cout << "\n";
   if (ev->truncated > 0) {
     const int64_t steps = (*feeder)->source_steps();
-    std::cout << absl::StrFormat("  %d examples longer than %d steps were cut to their first %d "
-                                 "tokens\n",
-                                 ev->truncated, steps, steps);
+    std::cout << absl::StrFormat(
+        "  %d examples longer than %d steps were cut to their first %d "
+        "tokens\n",
+        ev->truncated, steps, steps);
   }
   if (ev->target_truncated > 0) {
     std::cout << absl::StrFormat("  %d targets + end longer than T=%d were cut to %d steps\n",

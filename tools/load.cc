@@ -43,7 +43,6 @@ absl::Status RestoreParams(const Graph& graph, const CheckpointData& data,
   return RestoreCheckpointTensors(data.path, "parameter", data.params, names, dst);
 }
 
-
 int Fail(const std::string& verb, const absl::Status& status, int code) {
   std::cerr << "rnnflow " << verb << ": " << status.message() << "\n";
   return code;

@@ -81,8 +81,8 @@ int RunPrepareText(const std::vector<std::string>& args) {
             "`feed: RESETS` turns into state resets.",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("prepare text", args, specs, usage, kAnyPositional, {"out"},
-                                   &flags)) {
+  if (auto exit =
+          ParseCommandLine("prepare text", args, specs, usage, kAnyPositional, {"out"}, &flags)) {
     return *exit;
   }
   TextPrepareOptions options;
@@ -96,8 +96,7 @@ int RunPrepareText(const std::vector<std::string>& args) {
   options.min_count = *min_count;
 
   if (flags.positional.empty()) {
-    return Fail("prepare text", absl::InvalidArgumentError("expects a CORPUS file\n\n" + usage),
-                2);
+    return Fail("prepare text", absl::InvalidArgumentError("expects a CORPUS file\n\n" + usage), 2);
   }
   auto files = ListDocumentFiles(flags.positional);
   if (!files.ok()) return Fail("prepare text", files.status());
@@ -149,20 +148,20 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
       {"test", "F", "fraction for testing, by hash (default 0.1)"},
       {"keep-duplicates", "", "do not drop examples whose tokens repeat an earlier one"},
   };
-  const std::string usage = Usage(
-      "prepare examples", "FILE... --out DIR [flags]",
-      "Reads labelled examples (JSON arrays of flat objects, TSV, CSV, or `tagged`\n"
-      "word/TAG sentences, one per line), tokenises them,\n"
-      "drops duplicates, splits them by a hash of their tokens into train/valid/test and\n"
-      "writes DIR/{train,valid,test}.ex, DIR/vocab.tsv (train split, <pad>=0, <unk>=1),\n"
-      "DIR/labels.tsv, DIR/rules.tsv (so `rnnflow predict` tokenises alike). Records\n"
-      "without text or label are skipped and counted. Errors name FILE:LINE:COLUMN.\n"
-      "runtime/example_prepare.h, runtime/example_text.h and runtime/example_file.h\n"
-      "document the rules and formats.",
-      specs);
+  const std::string usage =
+      Usage("prepare examples", "FILE... --out DIR [flags]",
+            "Reads labelled examples (JSON arrays of flat objects, TSV, CSV, or `tagged`\n"
+            "word/TAG sentences, one per line), tokenises them,\n"
+            "drops duplicates, splits them by a hash of their tokens into train/valid/test and\n"
+            "writes DIR/{train,valid,test}.ex, DIR/vocab.tsv (train split, <pad>=0, <unk>=1),\n"
+            "DIR/labels.tsv, DIR/rules.tsv (so `rnnflow predict` tokenises alike). Records\n"
+            "without text or label are skipped and counted. Errors name FILE:LINE:COLUMN.\n"
+            "runtime/example_prepare.h, runtime/example_text.h and runtime/example_file.h\n"
+            "document the rules and formats.",
+            specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("prepare examples", args, specs, usage, kAnyPositional,
-                                   {"out"}, &flags)) {
+  if (auto exit = ParseCommandLine("prepare examples", args, specs, usage, kAnyPositional, {"out"},
+                                   &flags)) {
     return *exit;
   }
   if (flags.positional.empty()) {
@@ -180,8 +179,8 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
   const std::string label_type = flags.Get("label-type", "class");
   if (label_type != "class" && label_type != "float") {
     return Fail("prepare examples",
-                absl::InvalidArgumentError(absl::StrCat("--label-type '", label_type,
-                                                        "' (expected class or float)")),
+                absl::InvalidArgumentError(
+                    absl::StrCat("--label-type '", label_type, "' (expected class or float)")),
                 2);
   }
   o.label_kind = label_type == "class" ? LabelKind::kClass : LabelKind::kFloat;

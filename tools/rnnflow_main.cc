@@ -16,8 +16,7 @@ struct Verb {
 };
 
 const Verb kVerbs[] = {
-    {"prepare", rnnflow::RunPrepare,
-     "token files, a float series from CSV, or labelled examples"},
+    {"prepare", rnnflow::RunPrepare, "token files, a float series from CSV, or labelled examples"},
     {"train", rnnflow::RunTrain, "train a model on a corpus (truncated BPTT)"},
     {"eval", rnnflow::RunEval, "loss, perplexity and bits per token of a checkpoint on a split"},
     {"generate", rnnflow::RunGenerate, "sample text from a trained language model"},
@@ -34,8 +33,7 @@ const Verb kVerbs[] = {
 int Help(std::ostream& out) {
   out << "usage: rnnflow VERB [ARGS...]   (rnnflow VERB --help for details)\n\nverbs:\n";
   for (const Verb& v : kVerbs) {
-    out << "  " << v.name << std::string(18 - std::string(v.name).size(), ' ') << v.summary
-        << "\n";
+    out << "  " << v.name << std::string(18 - std::string(v.name).size(), ' ') << v.summary << "\n";
   }
   return 0;
 }

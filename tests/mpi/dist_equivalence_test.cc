@@ -114,8 +114,8 @@ TEST(DistEquivalenceTest, TwoRanksEqualOneProcessWithAllStreams) {
 }
 
 TEST(DistEquivalenceTest, MismatchedConfigurationFailsFastOnEveryRank) {
-  const absl::Status s = g_world->CheckSameEverywhere(
-      "model hash", g_world->rank() == 0 ? 1234 : 5678);
+  const absl::Status s =
+      g_world->CheckSameEverywhere("model hash", g_world->rank() == 0 ? 1234 : 5678);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(),
             "model hash differs between rank 0 and rank 1 of 2; every rank must run the same "

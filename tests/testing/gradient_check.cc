@@ -63,8 +63,7 @@ absl::StatusOr<ShapeFnResult> RunShapeFn(absl::string_view op, const NodeDef& no
   for (const AttrSpec& spec : schema->attrs()) {
     if (attrs->count(spec.name) != 0) continue;
     if (spec.required) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attribute '", spec.name, "' is required"));
+      return absl::InvalidArgumentError(absl::StrCat("attribute '", spec.name, "' is required"));
     }
     (*attrs)[spec.name] = spec.default_value;
   }
@@ -106,22 +105,20 @@ std::string GradientCheckResult::ToString() const {
       absl::StrAppend(&out, "  ", in.name, ": not checked\n");
       continue;
     }
-    absl::StrAppend(
-        &out, absl::StrFormat("  %s%s: rel %.3g abs %.3g max|grad| %.3g over %d elements; "
-                              "worst at %d: analytic %.6g numeric %.6g\n",
-                              in.name, in.is_param ? " (param)" : "", in.rel_error,
-                              in.max_abs_error, in.max_grad, in.num_checked,
-                              in.worst_index, in.analytic_at_worst,
-                              in.numeric_at_worst));
+    absl::StrAppend(&out,
+                    absl::StrFormat("  %s%s: rel %.3g abs %.3g max|grad| %.3g over %d elements; "
+                                    "worst at %d: analytic %.6g numeric %.6g\n",
+                                    in.name, in.is_param ? " (param)" : "", in.rel_error,
+                                    in.max_abs_error, in.max_grad, in.num_checked, in.worst_index,
+                                    in.analytic_at_worst, in.numeric_at_worst));
   }
   return out;
 }
 
-::testing::AssertionResult GradientsMatch(
-    const absl::StatusOr<GradientCheckResult>& result, double tolerance) {
+::testing::AssertionResult GradientsMatch(const absl::StatusOr<GradientCheckResult>& result,
+                                          double tolerance) {
   if (!result.ok()) {
-    return ::testing::AssertionFailure() << "gradient check failed to run: "
-                                         << result.status();
+    return ::testing::AssertionFailure() << "gradient check failed to run: " << result.status();
   }
   int checked = 0;
   for (const auto& in : result->inputs) checked += in.checked;
@@ -163,8 +160,7 @@ void FillUniform(const Tensor& t, float lo, float hi, std::mt19937_64& rng) {
 
 class Harness {
  public:
-  Harness(const GradientCheckOptions& opt, int num_steps)
-      : opt_(opt), steps_(num_steps) {}
+  Harness(const GradientCheckOptions& opt, int num_steps) : opt_(opt), steps_(num_steps) {}
 
   // Per-tensor: whether it has a time axis in step mode.
   std::vector<Buffer> in, out, out_grad, in_grad;
@@ -240,9 +236,9 @@ Shape WithTime(int64_t t, const Shape& s) {
 
 }  // namespace
 
-absl::StatusOr<GradientCheckResult> CheckGradients(
-    absl::string_view op, const NodeDef& node, const std::vector<InputSpec>& inputs,
-    const GradientCheckOptions& options) {
+absl::StatusOr<GradientCheckResult> CheckGradients(absl::string_view op, const NodeDef& node,
+                                                   const std::vector<InputSpec>& inputs,
+                                                   const GradientCheckOptions& options) {
   const OpSchema* schema = OpRegistry::Global().Find(op);
   if (schema == nullptr) return absl::NotFoundError(absl::StrCat("no op '", op, "'"));
   if (options.step_mode && options.num_steps < 1) {
@@ -323,11 +319,10 @@ absl::StatusOr<GradientCheckResult> CheckGradients(
       FillUniform(t, inputs[k].min, inputs[k].max, rng);
     }
     // Which inputs get gradients.
-    const int schema_index = std::min<int>(static_cast<int>(k),
-                                           static_cast<int>(schema->inputs().size()) - 1);
+    const int schema_index =
+        std::min<int>(static_cast<int>(k), static_cast<int>(schema->inputs().size()) - 1);
     if (init.input_dtypes[k] != FLOAT32 ||
-        (!is_param && schema_index >= 0 &&
-         !schema->inputs()[schema_index].differentiable)) {
+        (!is_param && schema_index >= 0 && !schema->inputs()[schema_index].differentiable)) {
       differentiable[k] = false;
     }
     if (differentiable[k]) h.in_grad[k].Allocate(FLOAT32, full);
@@ -375,8 +370,7 @@ absl::StatusOr<GradientCheckResult> CheckGradients(
     err.name = err.is_param ? shapes.params[k - num_declared].name
                : schema->inputs().empty()
                    ? absl::StrCat("#", k)
-                   : ShapeContext(*schema, shapes.node, {}, {}).input_name(
-                         static_cast<int>(k));
+                   : ShapeContext(*schema, shapes.node, {}, {}).input_name(static_cast<int>(k));
     if (!differentiable[k]) {
       result.inputs.push_back(err);
       continue;

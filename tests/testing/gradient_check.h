@@ -53,11 +53,11 @@ namespace rnnflow {
 struct InputSpec {
   Shape shape;  // concrete; the per-step shape in step mode
   DataType dtype = FLOAT32;
-  bool present = true;    // false: an absent optional input
-  bool per_step = true;   // step mode only: false = one tensor for all steps
-  float min = -1.f;       // FLOAT32: uniform in [min, max]
+  bool present = true;   // false: an absent optional input
+  bool per_step = true;  // step mode only: false = one tensor for all steps
+  float min = -1.f;      // FLOAT32: uniform in [min, max]
   float max = 1.f;
-  int32_t int_min = 0;    // INT32: uniform in [int_min, int_max]
+  int32_t int_min = 0;  // INT32: uniform in [int_min, int_max]
   int32_t int_max = 0;
   // When set, fills the tensor instead of the ranges above. In step mode a
   // per-step input's tensor is the whole [T, ...shape] buffer.
@@ -69,17 +69,16 @@ struct InputSpec {
 };
 
 struct GradientCheckOptions {
-  double epsilon = 1e-3;   // central-difference step
-  double abs_floor = 1e-3; // relative errors divide by max(max|grad|, this)
+  double epsilon = 1e-3;    // central-difference step
+  double abs_floor = 1e-3;  // relative errors divide by max(max|grad|, this)
   uint64_t seed = 1;
   bool step_mode = false;
-  int64_t num_steps = 3;   // T in step mode
+  int64_t num_steps = 3;  // T in step mode
   // Parameter slots (declared by the shape function) are uniform in this
   // range unless param_fill is set (called with the slot name).
   float param_min = -0.5f;
   float param_max = 0.5f;
-  std::function<void(const std::string& slot, const Tensor&, std::mt19937_64&)>
-      param_fill;
+  std::function<void(const std::string& slot, const Tensor&, std::mt19937_64&)> param_fill;
   // 0 = check every element; otherwise a random sample of this many per input.
   int64_t max_elements_per_input = 0;
   // Outputs whose gradient is passed as an invalid tensor (= zero), e.g. to
@@ -94,7 +93,7 @@ struct GradientCheckOptions {
 };
 
 struct InputGradientError {
-  std::string name;          // "x", "values[1]", or a parameter slot "kernel"
+  std::string name;  // "x", "values[1]", or a parameter slot "kernel"
   bool is_param = false;
   bool checked = false;      // false: non-differentiable, INT32 or absent
   int64_t num_checked = 0;   // elements compared
@@ -110,21 +109,21 @@ struct GradientCheckResult {
   std::vector<InputGradientError> inputs;  // declared inputs, then parameters
   std::vector<Shape> output_shapes;        // per-step shapes in step mode
   std::vector<ParamSlot> params;
-  double loss = 0;                         // sum(R * outputs) at the inputs
+  double loss = 0;  // sum(R * outputs) at the inputs
 
   double max_rel_error() const;
   const InputGradientError* Find(absl::string_view name) const;
   std::string ToString() const;
 };
 
-absl::StatusOr<GradientCheckResult> CheckGradients(
-    absl::string_view op, const NodeDef& node, const std::vector<InputSpec>& inputs,
-    const GradientCheckOptions& options = {});
+absl::StatusOr<GradientCheckResult> CheckGradients(absl::string_view op, const NodeDef& node,
+                                                   const std::vector<InputSpec>& inputs,
+                                                   const GradientCheckOptions& options = {});
 
 // Passes when `result` is OK and every checked input has rel_error <= tol;
 // the failure message lists every input's errors.
-::testing::AssertionResult GradientsMatch(
-    const absl::StatusOr<GradientCheckResult>& result, double tolerance);
+::testing::AssertionResult GradientsMatch(const absl::StatusOr<GradientCheckResult>& result,
+                                          double tolerance);
 
 // What an op's shape function produced.
 struct ShapeFnResult {
