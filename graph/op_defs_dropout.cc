@@ -14,9 +14,10 @@ RF_REGISTER_OP("Dropout")
         "probability `rate` and the others are scaled by 1 / (1 - rate), so the "
         "expected value is unchanged; in every other pass (validation, eval, "
         "predict, generate, decode) y = x. The mask is a pure function of (run "
-        "seed, optimizer step, worker rank, node name, element), drawn by a "
-        "counter-based hash: runs repeat, a resumed run is exact, and the "
-        "backward pass recomputes the same mask. Inside a recurrence every time "
+        "seed, optimizer step, node name, global batch column, element), drawn by "
+        "a counter-based hash: runs repeat, a resumed run is exact, the backward "
+        "pass recomputes the same mask, and data-parallel workers together drop "
+        "what one process of their combined batch drops. Inside a recurrence every time "
         "step draws its own mask, the one the same node would draw over the whole "
         "[T, ...] sequence.")
     .Input("x", "FLOAT32 [...]")

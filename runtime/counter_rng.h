@@ -1,12 +1,15 @@
 // Counter-based random numbers: every draw is a hash of its coordinates
-// (run seed, optimizer step, worker rank, node, element), not the next word
-// of a sequential generator. Nothing is stored between draws, so
+// (run seed, optimizer step, node, global batch column, element), not the
+// next word of a sequential generator. Nothing is stored between draws, so
 //   - a kernel's backward pass recomputes its forward pass's draws (Dropout
 //     keeps no mask buffer, and step-mode calls may come in any order),
 //   - OpenMP threads draw disjoint elements without sharing state, with
 //     results independent of the thread count,
 //   - a run resumed from a checkpoint (which stores seed and step) draws
-//     exactly what the uninterrupted run would have.
+//     exactly what the uninterrupted run would have,
+//   - a column draws the same wherever it is computed: R data-parallel
+//     workers of N columns draw what one process of R x N columns draws, and
+//     a run resumed at another worker count continues exactly.
 // The hash is SplitMix64's finaliser, applied to each coordinate in turn.
 #ifndef RNNFLOW_RUNTIME_COUNTER_RNG_H_
 #define RNNFLOW_RUNTIME_COUNTER_RNG_H_
@@ -38,12 +41,16 @@ inline uint64_t NodeRandomKey(absl::string_view node_name) {
 }
 
 // The key of one node's draws in one pass: distinct for every (seed, step,
-// rank, node).
+// node).
 inline uint64_t PassRandomKey(const RunInfo& run, uint64_t node_key) {
   uint64_t k = Mix64(run.seed);
   k = Mix64(k ^ static_cast<uint64_t>(run.step));
-  k = Mix64(k ^ static_cast<uint64_t>(static_cast<uint32_t>(run.rank)));
   return Mix64(k ^ node_key);
+}
+
+// The key of one global batch column's draws within a pass.
+inline uint64_t ColumnRandomKey(uint64_t pass_key, int64_t column) {
+  return Mix64(pass_key ^ Mix64(~static_cast<uint64_t>(column)));
 }
 
 // 32 uniformly distributed bits for element `index` of a pass.

@@ -42,6 +42,10 @@ struct KernelInit {
   std::vector<Shape> input_shapes;
   std::vector<DataType> input_dtypes;
   std::vector<bool> input_present;
+  // For each input, the axis of the view this node sees that is bound to the
+  // batch symbol "N" (columns), or -1. Lets random draws be keyed by global
+  // column (RunInfo::first_column).
+  std::vector<int> input_column_axes;
   std::vector<Shape> output_shapes;
   std::vector<DataType> output_dtypes;
   bool step_mode = false;  // runs once per time step
@@ -65,12 +69,15 @@ struct RunInfo {
   // (validation, eval, predict, generate, decode) runs them as identities.
   bool training = false;
   // The key of counter-based random draws (runtime/counter_rng.h): a draw is
-  // a pure function of (seed, step, rank, node, element), so runs repeat, a
-  // resumed run draws what the uninterrupted one would have, and workers of a
-  // data-parallel run draw differently.
+  // a pure function of (seed, step, node, global column, element within the
+  // column), so runs repeat, a resumed run draws what the uninterrupted one
+  // would have, and R data-parallel workers of N columns draw exactly what one
+  // process of R x N columns draws.
   uint64_t seed = 0;
   int64_t step = 0;
-  int rank = 0;
+  // The global index of this worker's first batch column: rank x N, as every
+  // data path hands rank r the columns [rN, (r + 1)N).
+  int64_t first_column = 0;
 };
 
 // The buffers of one call. Gradient tensors follow one rule: kernels ADD into

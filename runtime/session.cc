@@ -14,6 +14,14 @@ constexpr size_t kAlign = 64;
 
 size_t RoundUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
+// The axis of a symbolic shape bound to "N" (the streams, or columns), or -1.
+int ColumnAxis(const SymShape& shape) {
+  for (size_t a = 0; a < shape.size(); ++a) {
+    if (!shape[a].known() && shape[a].symbol == "N") return static_cast<int>(a);
+  }
+  return -1;
+}
+
 }  // namespace
 
 // How one kernel argument finds its buffer at time step t.
@@ -132,27 +140,20 @@ absl::Status Session::Plan(const SessionOptions& options) {
     int node = -1, slot = -1;
     int column_axis = -1;
   };
-  // The axis of a symbolic shape bound to "N" (the streams, or columns).
-  auto column_axis = [](const SymShape& shape) {
-    for (size_t a = 0; a < shape.size(); ++a) {
-      if (!shape[a].known() && shape[a].symbol == "N") return static_cast<int>(a);
-    }
-    return -1;
-  };
   std::vector<CarrySpec> specs;
   for (size_t s = 0; s < graph_.states().size(); ++s) {
     const StateInfo& st = graph_.states()[s];
     if (st.init >= 0) continue;
     RF_ASSIGN_OR_RETURN(Shape shape, Bind(tensors[st.tensor].shape, options.bindings));
     specs.push_back({st.name, shape, st.update, true, static_cast<int>(s), -1, -1,
-                     column_axis(tensors[st.tensor].shape)});
+                     ColumnAxis(tensors[st.tensor].shape)});
   }
   for (const NodeInfo& node : graph_.nodes()) {
     for (auto [slot, out] : node.carried) {
       int src = node.outputs[out];
       specs.push_back({absl::StrCat(node.def->name(), ":", node.schema->inputs()[slot].name),
                        shapes[src], src, false, -1, node.index, slot,
-                       column_axis(tensors[src].StackedShape())});
+                       ColumnAxis(tensors[src].StackedShape())});
     }
   }
   std::vector<size_t> carry_off;
@@ -268,6 +269,9 @@ absl::Status Session::CreateKernels() {
       init.input_shapes.push_back(v.shape());
       init.input_dtypes.push_back(t >= 0 ? tensors[t].dtype : FLOAT32);
       init.input_present.push_back(b.mode != Binding::kAbsent);
+      int axis = t >= 0 ? ColumnAxis(tensors[t].shape) : -1;
+      if (b.mode == Binding::kSliceT && axis >= 0) --axis;  // the step view drops T
+      init.input_column_axes.push_back(axis);
       step->in.push_back(b);
       step->in_grad.push_back(g);
       step->ctx.inputs.push_back(v);

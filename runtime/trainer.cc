@@ -559,12 +559,14 @@ absl::StatusOr<StepResult> Trainer::Step() {
   if (new_epoch) session_->ResetStates();
   {
     // Only this step's passes train (Dropout active); its random draws are
-    // keyed by the checkpointed RNG word and step, so a resume is exact.
+    // keyed by the checkpointed RNG word, the step and the global column
+    // (rank r holds columns [rN, (r + 1)N)), so a resume is exact at any
+    // worker count and R ranks draw what one process of R x N columns does.
     RunInfo run;
     run.training = true;
     run.seed = rng_state_;
     run.step = step_;
-    run.rank = options_.world_rank;
+    run.first_column = static_cast<int64_t>(options_.world_rank) * N_;
     session_->set_run_info(run);
     auto to_inference = absl::MakeCleanup([this] { session_->set_run_info(RunInfo()); });
     RF_RETURN_IF_ERROR(session_->Forward());

@@ -1,6 +1,7 @@
 // Dropout (graph/op_defs_dropout.cc, ops/dropout_kernel.cc) and the run mode
 // that switches it on: mask statistics, identity outside training, masks as a
-// function of (seed, step, rank, node, element), shared axes, step mode equal
+// function of (seed, step, node, global column, element), workers drawing together
+// the one-process mask, shared axes, step mode equal
 // to the batched op, finite-difference gradients with the mask fixed, bad
 // attributes, the builder, and through the Trainer: validation without
 // dropout and an exact resume.
@@ -29,20 +30,22 @@ namespace {
 
 using ::testing::HasSubstr;
 
-RunInfo Training(uint64_t seed = 5, int64_t step = 0, int rank = 0) {
+RunInfo Training(uint64_t seed = 5, int64_t step = 0, int64_t first_column = 0) {
   RunInfo r;
   r.training = true;
   r.seed = seed;
   r.step = step;
-  r.rank = rank;
+  r.first_column = first_column;
   return r;
 }
 
 // A Dropout kernel over a fixed shape, run on demand.
 class DropoutRunner {
  public:
+  // column_axis: the input's axis bound to "N" (-1: none), as a session
+  // tells the kernel.
   DropoutRunner(Shape shape, float rate, std::vector<int64_t> shared_axes = {},
-                std::string name = "drop", bool step_mode = false)
+                std::string name = "drop", bool step_mode = false, int column_axis = -1)
       : shape_(std::move(shape)) {
     node_.set_name(name);
     node_.set_op("Dropout");
@@ -55,6 +58,7 @@ class DropoutRunner {
     init.input_shapes = {shape_};
     init.input_dtypes = {FLOAT32};
     init.input_present = {true};
+    init.input_column_axes = {column_axis};
     init.output_shapes = {shape_};
     init.output_dtypes = {FLOAT32};
     init.step_mode = step_mode;
@@ -152,20 +156,55 @@ TEST(DropoutTest, IsTheIdentityOutsideTraining) {
   EXPECT_EQ(none.Forward(x, &run), x);
 }
 
-TEST(DropoutTest, MaskIsAFunctionOfSeedStepRankNodeAndElement) {
-  DropoutRunner d({8, 16, 32}, 0.5f);
+TEST(DropoutTest, MaskIsAFunctionOfSeedStepNodeColumnAndElement) {
+  DropoutRunner d({8, 16, 32}, 0.5f, {}, "drop", false, /*column_axis=*/1);
   const std::vector<bool> base = d.Mask(Training(5, 3, 0));
   EXPECT_EQ(d.Mask(Training(5, 3, 0)), base);  // repeatable
   // Any other coordinate gives an independent mask: half the positions
   // differ at rate 0.5 (2 p (1 - p)).
-  EXPECT_NEAR(FractionDifferent(d.Mask(Training(6, 3, 0)), base), 0.5, 0.05);  // seed
-  EXPECT_NEAR(FractionDifferent(d.Mask(Training(5, 4, 0)), base), 0.5, 0.05);  // step
-  EXPECT_NEAR(FractionDifferent(d.Mask(Training(5, 3, 1)), base), 0.5, 0.05);  // rank
-  DropoutRunner other({8, 16, 32}, 0.5f, {}, "drop2");
+  EXPECT_NEAR(FractionDifferent(d.Mask(Training(6, 3, 0)), base), 0.5, 0.05);   // seed
+  EXPECT_NEAR(FractionDifferent(d.Mask(Training(5, 4, 0)), base), 0.5, 0.05);   // step
+  EXPECT_NEAR(FractionDifferent(d.Mask(Training(5, 3, 16)), base), 0.5, 0.05);  // columns
+  DropoutRunner other({8, 16, 32}, 0.5f, {}, "drop2", false, 1);
   EXPECT_NEAR(FractionDifferent(other.Mask(Training(5, 3, 0)), base), 0.5, 0.05);  // node
   // The same node name in another kernel (another session) draws the same.
-  DropoutRunner same({8, 16, 32}, 0.5f, {}, "drop");
+  DropoutRunner same({8, 16, 32}, 0.5f, {}, "drop", false, 1);
   EXPECT_EQ(same.Mask(Training(5, 3, 0)), base);
+}
+
+// Draws are keyed by global column: two workers holding columns [0, 4) and
+// [4, 8) of a [T, 8, C] batch (first_column 0 and 4) draw together exactly
+// the mask one process draws over all 8, so data parallelism with dropout
+// computes the one-process update, and a resume may change the worker count.
+TEST(DropoutTest, WorkersTogetherDrawTheMaskOfOneProcess) {
+  const int64_t T = 5, N = 8, C = 40;
+  for (const std::vector<int64_t>& shared : {std::vector<int64_t>{}, std::vector<int64_t>{0}}) {
+    DropoutRunner whole({T, N, C}, 0.5f, shared, "drop", false, /*column_axis=*/1);
+    DropoutRunner half({T, N / 2, C}, 0.5f, shared, "drop", false, 1);
+    const std::vector<bool> all = whole.Mask(Training(5, 3, 0));
+    const std::vector<bool> left = half.Mask(Training(5, 3, 0));
+    const std::vector<bool> right = half.Mask(Training(5, 3, N / 2));
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t n = 0; n < N; ++n) {
+        for (int64_t c = 0; c < C; ++c) {
+          const std::vector<bool>& part = n < N / 2 ? left : right;
+          ASSERT_EQ(all[(t * N + n) * C + c], part[(t * (N / 2) + n % (N / 2)) * C + c])
+              << "t " << t << " n " << n << " c " << c << " shared " << shared.size();
+        }
+      }
+    }
+    // The two workers' own masks are independent (800 draws without sharing).
+    if (shared.empty()) {
+      EXPECT_NEAR(FractionDifferent(left, right), 0.5, 0.06);
+    }
+  }
+  // Sharing the column axis gives every column, on every worker, one mask.
+  DropoutRunner rows({N, C}, 0.5f, {0}, "drop", false, /*column_axis=*/0);
+  const std::vector<bool> a = rows.Mask(Training(5, 3, 0));
+  EXPECT_EQ(rows.Mask(Training(5, 3, 100)), a);
+  for (int64_t n = 1; n < N; ++n) {
+    for (int64_t c = 0; c < C; ++c) ASSERT_EQ(a[n * C + c], a[c]) << n << " " << c;
+  }
 }
 
 TEST(DropoutTest, SharedAxesShareOneMaskValue) {
@@ -192,9 +231,9 @@ TEST(DropoutTest, SharedAxesShareOneMaskValue) {
 
 TEST(DropoutTest, StepModeDrawsTheMaskOfTheWholeSequence) {
   const int64_t T = 5, N = 4, C = 6;
-  DropoutRunner batched({T, N, C}, 0.5f);
-  DropoutRunner step({N, C}, 0.5f, {}, "drop", /*step_mode=*/true);
-  const RunInfo run = Training(9, 2);
+  DropoutRunner batched({T, N, C}, 0.5f, {}, "drop", false, /*column_axis=*/1);
+  DropoutRunner step({N, C}, 0.5f, {}, "drop", /*step_mode=*/true, /*column_axis=*/0);
+  const RunInfo run = Training(9, 2, /*first_column=*/12);
   std::vector<float> x(T * N * C);
   for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>(i) + 1.f;
   const std::vector<float> whole = batched.Forward(x, &run);

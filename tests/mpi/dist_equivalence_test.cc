@@ -1,6 +1,7 @@
 // Data parallelism over real MPI processes (run by ctest under
 // `mpiexec -np 2`): 2 ranks with N streams each train exactly as 1 process
-// with 2N streams, up to float summation order.
+// with 2N streams, up to float summation order, with dropout too (its draws
+// are keyed by global column).
 #include <cmath>
 #include <cstring>
 
@@ -27,6 +28,25 @@ node { name: "embed" op: "Embedding" input: "tokens"
 node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: 16 } }
        attr { key: "layers" value { i: 2 } } }
 node { name: "logits" op: "Dense" input: "lstm" attr { key: "units" value { i: 20 } } }
+node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] }
+loss: "loss"
+)";
+
+// The same with dropout on the embeddings (a mask per element) and on the
+// LSTM's outputs (one mask per column for all steps: shared_axes [0]).
+constexpr char kDropoutModel[] = R"(
+format_version: 1
+name: "dp_dropout"
+input { name: "tokens"  dtype: INT32 dim: ["T", "N"] }
+input { name: "targets" dtype: INT32 dim: ["T", "N"] }
+node { name: "embed" op: "Embedding" input: "tokens"
+       attr { key: "vocab" value { i: 20 } } attr { key: "dim" value { i: 8 } } }
+node { name: "drop_in" op: "Dropout" input: "embed" attr { key: "rate" value { f: 0.3 } } }
+node { name: "lstm" op: "LSTM" input: "drop_in" attr { key: "hidden" value { i: 16 } }
+       attr { key: "layers" value { i: 2 } } }
+node { name: "drop_out" op: "Dropout" input: "lstm" attr { key: "rate" value { f: 0.5 } }
+       attr { key: "shared_axes" value { ints { i: 0 } } } }
+node { name: "logits" op: "Dense" input: "drop_out" attr { key: "units" value { i: 20 } } }
 node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] }
 loss: "loss"
 )";
@@ -71,6 +91,12 @@ Trained Train(const Graph& graph, int64_t first_column, int64_t columns, Gradien
   auto optimizer = *Optimizer::Create(def, shapes);
   for (int step = 0; step < kSteps; ++step) {
     Feed(s, first_column, columns, step);
+    RunInfo run;  // a training pass, as the Trainer runs it
+    run.training = true;
+    run.seed = 11;
+    run.step = step;
+    run.first_column = first_column;
+    s.set_run_info(run);
     EXPECT_TRUE(s.Forward().ok());
     EXPECT_TRUE(s.Backward().ok());
     ClipByGlobalNorm(s.param_grads(), 0.5f);  // after the reduction: same on every rank
@@ -82,9 +108,11 @@ Trained Train(const Graph& graph, int64_t first_column, int64_t columns, Gradien
   return out;
 }
 
-TEST(DistEquivalenceTest, TwoRanksEqualOneProcessWithAllStreams) {
+// Trains `model` on 2 ranks x kStreams and on 1 process x 2 kStreams and
+// requires the same parameters.
+void ExpectTwoRanksEqualOneProcess(const char* model) {
   ASSERT_EQ(g_world->size(), 2) << "run under mpiexec -np 2";
-  auto parsed = ParseModelText(kModel, "dp.pbtxt");
+  auto parsed = ParseModelText(model, "dp.pbtxt");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   auto graph = Graph::Build(parsed->model, parsed->source);
   ASSERT_TRUE(graph.ok()) << graph.status();
@@ -111,6 +139,16 @@ TEST(DistEquivalenceTest, TwoRanksEqualOneProcessWithAllStreams) {
     h = StableHash(std::string(reinterpret_cast<const char*>(p.data()), p.size() * 4), h);
   }
   EXPECT_TRUE(g_world->CheckSameEverywhere("trained parameters", h).ok());
+}
+
+TEST(DistEquivalenceTest, TwoRanksEqualOneProcessWithAllStreams) {
+  ExpectTwoRanksEqualOneProcess(kModel);
+}
+
+// Each rank draws the dropout masks of its own global columns, so together
+// they drop what one process drops.
+TEST(DistEquivalenceTest, TwoRanksEqualOneProcessWithDropout) {
+  ExpectTwoRanksEqualOneProcess(kDropoutModel);
 }
 
 TEST(DistEquivalenceTest, MismatchedConfigurationFailsFastOnEveryRank) {

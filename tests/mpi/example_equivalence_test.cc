@@ -1,8 +1,8 @@
 // Example-mode data parallelism over real MPI processes (ctest runs it under
 // `mpiexec -np 2`): 2 ranks with batches of N examples train exactly as one
 // process with batches of 2N, up to float summation order, including
-// partial last batches and per-step masks that leave the ranks with
-// different numbers of real positions.
+// partial last batches, per-step masks that leave the ranks with
+// different numbers of real positions, and dropout.
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +20,8 @@ namespace {
 
 MpiWorld* g_world = nullptr;
 
-// A per-step tagger: the masked loss counts each example's own length.
+// A per-step tagger: the masked loss counts each example's own length. Its
+// dropout draws by global batch slot, so the ranks drop what one process does.
 constexpr char kModel[] = R"(
 format_version: 1
 name: "dp_tagger"
@@ -29,7 +30,8 @@ input { name: "lengths" dtype: INT32 dim: ["N"] feed: EXAMPLE_LENGTHS }
 input { name: "tags"    dtype: INT32 dim: ["T", "N"] feed: EXAMPLE_TAGS }
 node { name: "embed" op: "Embedding" input: "tokens"
        attr { key: "vocab" value { i: 16 } } attr { key: "dim" value { i: 8 } } }
-node { name: "lstm" op: "LSTM" input: ["embed", "", "", "lengths"]
+node { name: "drop" op: "Dropout" input: "embed" attr { key: "rate" value { f: 0.25 } } }
+node { name: "lstm" op: "LSTM" input: ["drop", "", "", "lengths"]
        attr { key: "hidden" value { i: 8 } } }
 node { name: "logits" op: "Dense" input: "lstm" attr { key: "units" value { i: 3 } } }
 node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "tags"] }
