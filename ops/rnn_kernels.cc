@@ -35,6 +35,24 @@ bool HasAttr(const KernelInit& init, const char* name) {
   return init.attrs != nullptr && init.attrs->find(name) != init.attrs->end();
 }
 
+// Creates a Layer (RnnLayer or RnnVarlenLayer). Where oneDNN has no bf16
+// kernel for this cell on this CPU (no AVX512-BF16 or AMX) the model still
+// runs, in float32: config.bf16 is cleared and the log says so once.
+template <typename Layer>
+absl::StatusOr<std::unique_ptr<Layer>> CreateLayer(RnnLayerConfig& config,
+                                                   const dnnl::engine& engine,
+                                                   const dnnl::stream& stream,
+                                                   const std::string& prefix) {
+  auto layer = Layer::Create(config, engine, stream);
+  if (!layer.ok() && config.bf16 && absl::IsInternal(layer.status())) {
+    std::cerr << prefix << "precision \"bf16\" is not available on this CPU ("
+              << layer.status().message() << "); computing in float32\n";
+    config.bf16 = false;
+    layer = Layer::Create(config, engine, stream);
+  }
+  return layer;
+}
+
 class RecurrentKernel : public OpKernel {
  public:
   static absl::StatusOr<std::unique_ptr<OpKernel>> Create(const KernelInit& init) {
@@ -201,23 +219,15 @@ absl::Status RecurrentKernel::Init(const KernelInit& init) {
     config.bidirectional = d_ == 2;
     config.bf16 = bf16_;
     if (varlen_) {
-      auto layer = RnnVarlenLayer::Create(config, engine, stream);
+      auto layer = CreateLayer<RnnVarlenLayer>(config, engine, stream, prefix_);
       if (!layer.ok()) return Wrap(layer.status());
       varlen_stack_.push_back(std::move(layer).value());
     } else {
-      auto layer = RnnLayer::Create(config, engine, stream);
-      if (!layer.ok() && config.bf16 && absl::IsInternal(layer.status())) {
-        // oneDNN has no bf16 kernel for this cell on this CPU (no AVX512-BF16
-        // or AMX): the model still runs, in float32, and says so once.
-        std::cerr << prefix_ << "precision \"bf16\" is not available on this CPU ("
-                  << layer.status().message() << "); computing in float32\n";
-        bf16_ = false;
-        config.bf16 = false;
-        layer = RnnLayer::Create(config, engine, stream);
-      }
+      auto layer = CreateLayer<RnnLayer>(config, engine, stream, prefix_);
       if (!layer.ok()) return Wrap(layer.status());
       stack_.push_back(std::move(layer).value());
     }
+    bf16_ = config.bf16;  // cleared by a fallback: later layers compute in f32 too
   }
   try {
     const size_t seq = static_cast<size_t>(t_ * n_ * d_ * h_);

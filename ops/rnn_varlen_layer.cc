@@ -44,14 +44,10 @@ absl::StatusOr<std::unique_ptr<RnnVarlenLayer>> RnnVarlenLayer::Create(const Rnn
         absl::StrCat("recurrent layer sizes must be positive; got T=", config.T, " N=", config.N,
                      " I=", config.I, " H=", config.H));
   }
-  if (config.bf16) {
-    return absl::UnimplementedError(
-        "precision \"bf16\" is not supported with lengths or resets yet; use \"f32\"");
-  }
   std::unique_ptr<RnnVarlenLayer> layer(new RnnVarlenLayer(config, engine, stream));
   const std::string what =
       absl::StrCat(RnnCellName(config.cell), " layer with lengths/resets (T=", config.T,
-                   " N=", config.N, " I=", config.I, " H=", config.H, ")");
+                   " N=", config.N, " I=", config.I, " H=", config.H, config.bf16 ? " bf16)" : ")");
   try {
     RF_RETURN_IF_ERROR(layer->Init());
   } catch (const dnnl::error& e) {
@@ -85,6 +81,26 @@ int RnnVarlenLayer::PrimFor(int64_t s) const {
   return k;
 }
 
+void* RnnVarlenLayer::ActX(Direction& r, int64_t a) {
+  const size_t at = static_cast<size_t>(a * config_.N * config_.I);
+  return config_.bf16 ? static_cast<void*>(r.x_act.data() + at) : r.x.data() + at;
+}
+
+void* RnnVarlenLayer::ActY(Direction& r, int64_t a) {
+  const size_t at = static_cast<size_t>(a * config_.N * config_.H);
+  return config_.bf16 ? static_cast<void*>(r.y_act.data() + at) : r.y.data() + at;
+}
+
+void* RnnVarlenLayer::ActHIn(Direction& r, size_t i) {
+  const size_t at = i * static_cast<size_t>(config_.N * config_.H);
+  return config_.bf16 ? static_cast<void*>(r.h_in_act.data() + at) : r.h_in.data() + at;
+}
+
+void* RnnVarlenLayer::ActHOut(Direction& r, size_t i) {
+  const size_t at = i * static_cast<size_t>(config_.N * config_.H);
+  return config_.bf16 ? static_cast<void*>(r.h_out_act.data() + at) : r.h_out.data() + at;
+}
+
 absl::Status RnnVarlenLayer::Init() {
   const RnnCell cell = config_.cell;
   const bool lstm = cell == RnnCell::kLstm;
@@ -98,7 +114,10 @@ absl::Status RnnVarlenLayer::Init() {
 
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  // What the primitives read and write as sequences and hidden states.
+  const Dt act = config_.bf16 ? Dt::bf16 : Dt::f32;
   const memory::desc state({1, 1, N, H}, Dt::f32, Tag::ldnc);
+  const memory::desc act_state({1, 1, N, H}, act, Tag::ldnc);
   auto md = [](const dnnl::primitive_desc& pd, int arg) {
     return pd.query_md(dnnl::query::exec_arg_md, arg);
   };
@@ -112,7 +131,7 @@ absl::Status RnnVarlenLayer::Init() {
   std::vector<RnnPrimitives> pds;
   for (int64_t s : steps) {
     pds.push_back(CreateRnnPrimitives(cell, dnnl::rnn_direction::unidirectional_left2right, s, N, I,
-                                      H, 1, /*bf16=*/false, attr, engine_));
+                                      H, 1, config_.bf16, attr, engine_));
   }
   // Weights are shared by all piece lengths: their layouts must agree.
   const RnnPrimitives& ref = pds.back();
@@ -219,6 +238,24 @@ absl::Status RnnVarlenLayer::Init() {
     r.arena = memory(
         memory::desc({static_cast<memory::dim>(std::max<size_t>(arena_bytes_, 1))}, Dt::u8, Tag::a),
         engine_);
+    if (config_.bf16) {
+      r.x_act.assign(r.x.size(), 0);
+      r.y_act.assign(r.y.size(), 0);
+      r.h_in_act.assign(r.h_in.size(), 0);
+      r.h_out_act.assign(r.h_out.size(), 0);
+      r.x_to_act = MakeReorder(memory({{T, N, I}, Dt::f32, Tag::tnc}, engine_, r.x.data()),
+                               memory({{T, N, I}, act, Tag::tnc}, engine_, r.x_act.data()), false);
+      r.y_to_f32 = MakeReorder(memory({{T, N, H}, act, Tag::tnc}, engine_, r.y_act.data()),
+                               memory({{T, N, H}, Dt::f32, Tag::tnc}, engine_, r.y.data()), false);
+    }
+  }
+  if (config_.bf16) {
+    state_in_f32_ = unbound(state);
+    state_in_act_ = unbound(act_state);
+    state_out_act_ = unbound(act_state);
+    state_out_f32_ = unbound(state);
+    state_to_act_ = MakeReorder(state_in_f32_, state_in_act_, false);
+    state_to_f32_ = MakeReorder(state_out_act_, state_out_f32_, false);
   }
 
   for (size_t p = 0; p < prims_.size(); ++p) {
@@ -228,12 +265,12 @@ absl::Status RnnVarlenLayer::Init() {
     const memory::desc layer_in({P.steps, N, I}, Dt::f32, Tag::tnc);
     const memory::desc layer_out({P.steps, N, H}, Dt::f32, Tag::tnc);
     P.workspace_bytes = piece_bytes[p];
-    P.src_layer = unbound(layer_in);
-    P.dst_layer = unbound(layer_out);
+    P.src_layer = unbound({{P.steps, N, I}, act, Tag::tnc});
+    P.dst_layer = unbound({{P.steps, N, H}, act, Tag::tnc});
     P.diff_src_layer = unbound(layer_in);
     P.diff_dst_layer = unbound(layer_out);
-    P.src_iter = unbound(state);
-    P.dst_iter = unbound(state);
+    P.src_iter = unbound(act_state);
+    P.dst_iter = unbound(act_state);
     P.diff_src_iter = unbound(state);
     P.diff_dst_iter = unbound(state);
     if (lstm) {
@@ -423,6 +460,7 @@ absl::Status RnnVarlenLayer::ForwardDirection(int d, const float* x, const float
   };
   init_state(r.h_in.data(), h0);
   if (lstm) init_state(r.c_in.data(), c0);
+  if (config_.bf16) RF_RETURN_IF_ERROR(Run(r.x_to_act, "input conversion"));
 
   char* ws = static_cast<char*>(r.arena.get_data_handle());
   const size_t np = r.pieces.size();
@@ -432,16 +470,26 @@ absl::Status RnnVarlenLayer::ForwardDirection(int d, const float* x, const float
     const int64_t a = piece.begin, e = a + P.steps;
     float* h_out = r.h_out.data() + i * nh;
     float* c_out = lstm ? r.c_out.data() + i * nh : nullptr;
-    Bind(P.src_layer, r.x.data() + a * N * I);
-    Bind(P.src_iter, r.h_in.data() + i * nh);
-    Bind(P.dst_layer, r.y.data() + a * N * H);
-    Bind(P.dst_iter, h_out);
+    if (config_.bf16) {
+      Bind(state_in_f32_, r.h_in.data() + i * nh);
+      Bind(state_in_act_, ActHIn(r, i));
+      RF_RETURN_IF_ERROR(Run(state_to_act_, "state conversion"));
+    }
+    Bind(P.src_layer, ActX(r, a));
+    Bind(P.src_iter, ActHIn(r, i));
+    Bind(P.dst_layer, ActY(r, a));
+    Bind(P.dst_iter, ActHOut(r, i));
     if (lstm) {
       Bind(P.src_iter_c, r.c_in.data() + i * nh);
       Bind(P.dst_iter_c, c_out);
     }
     Bind(P.workspace, ws + piece.workspace_offset);
     RF_RETURN_IF_ERROR(Run(P.fwd[d], "forward"));
+    if (config_.bf16) {
+      Bind(state_out_act_, ActHOut(r, i));
+      Bind(state_out_f32_, h_out);
+      RF_RETURN_IF_ERROR(Run(state_to_f32_, "state conversion"));
+    }
     stream_.wait();
     if (!r.boundary[e]) {  // inside a segment: the state passes unchanged
       std::memcpy(r.h_in.data() + (i + 1) * nh, h_out, nh * sizeof(float));
@@ -470,6 +518,10 @@ absl::Status RnnVarlenLayer::ForwardDirection(int d, const float* x, const float
     }
   }
 
+  if (config_.bf16) {
+    RF_RETURN_IF_ERROR(Run(r.y_to_f32, "output conversion"));
+    stream_.wait();
+  }
   // Output in natural time, zero past each sequence's end.
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t n = 0; n < N; ++n) {
@@ -554,10 +606,10 @@ absl::Status RnnVarlenLayer::BackwardDirection(int d, const float* dy, const flo
         }
       }
     }
-    Bind(P.src_layer, r.x.data() + a * N * I);
-    Bind(P.src_iter, r.h_in.data() + i * nh);
-    Bind(P.dst_layer, r.y.data() + a * N * H);
-    Bind(P.dst_iter, r.h_out.data() + i * nh);
+    Bind(P.src_layer, ActX(r, a));
+    Bind(P.src_iter, ActHIn(r, i));
+    Bind(P.dst_layer, ActY(r, a));
+    Bind(P.dst_iter, ActHOut(r, i));
     Bind(P.diff_dst_layer, r.dy.data() + a * N * H);
     Bind(P.diff_dst_iter, d_out);
     Bind(P.diff_src_layer, r.dx.data() + a * N * I);
@@ -636,6 +688,9 @@ int64_t RnnVarlenLayer::internal_bytes() const {
     for (const std::vector<float>* v : {&r.x, &r.y, &r.dy, &r.dx, &r.h_in, &r.h_out, &r.c_in,
                                         &r.c_out, &r.d_a, &r.d_b, &r.dc_a, &r.dc_b}) {
       bytes += static_cast<int64_t>(v->size() * sizeof(float));
+    }
+    for (const std::vector<uint16_t>* v : {&r.x_act, &r.y_act, &r.h_in_act, &r.h_out_act}) {
+      bytes += static_cast<int64_t>(v->size() * sizeof(uint16_t));
     }
     bytes += static_cast<int64_t>(r.boundary.size() + r.pieces.capacity() * sizeof(Piece));
   }

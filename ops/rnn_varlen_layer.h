@@ -18,6 +18,12 @@
 //   cutting of T steps. States entering and leaving each piece are kept
 //   (the backward re-reads them) in [T, N, H] buffers.
 //
+// - Mixed precision (config.bf16) as in RnnLayer: the primitives read and
+//   write bf16 sequences and hidden states, kept in bf16 mirrors of the
+//   float32 staging buffers (x and y converted once per direction, states
+//   once per piece) so that the backward re-reads exactly what the forward
+//   used; weights are bf16, biases, the cell state and all gradients f32.
+//
 // Everything is allocated in Create(); Forward() and Backward() allocate
 // nothing. Without lengths and resets use RnnLayer: one primitive per layer.
 #ifndef RNNFLOW_OPS_RNN_VARLEN_LAYER_H_
@@ -96,6 +102,11 @@ class RnnVarlenLayer {
     std::vector<Piece> pieces;                    // reserved for T pieces
     std::vector<uint8_t> boundary;                // [T+1]: a segment ends at s
     dnnl::memory arena;                           // workspaces of all pieces
+    // bf16 mode: bf16 copies of x, y, h_in and h_out (what the primitives
+    // read and write) and the whole-sequence conversions x -> x_act and
+    // y_act -> y, bound to these buffers once.
+    std::vector<uint16_t> x_act, y_act, h_in_act, h_out_act;
+    Exec x_to_act, y_to_f32;
   };
 
   RnnVarlenLayer(const RnnLayerConfig& config, const dnnl::engine& engine,
@@ -103,6 +114,13 @@ class RnnVarlenLayer {
   absl::Status Init();
   absl::Status Run(const Exec& exec, const char* what);
   Exec MakeReorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate);
+  // The buffer piece i (starting at step a) reads or writes as the
+  // primitives' src/dst layer and iter: the f32 buffer itself, or its bf16
+  // copy in bf16 mode.
+  void* ActX(Direction& r, int64_t a);
+  void* ActY(Direction& r, int64_t a);
+  void* ActHIn(Direction& r, size_t i);
+  void* ActHOut(Direction& r, size_t i);
   // Index into prims_ of the largest piece length <= s (s itself if s == T).
   int PrimFor(int64_t s) const;
   // Whether column n's state is zeroed entering direction-time step s
@@ -120,6 +138,10 @@ class RnnVarlenLayer {
   std::vector<Prim> prims_;  // steps 1, 2, 4, ... (< T), then T
   std::vector<Direction> dirs_;
   dnnl::memory scratch_;  // shared by every primitive (they run one at a time)
+  // bf16 mode: one state [N,H] converted f32 -> bf16 (entering a piece) and
+  // bf16 -> f32 (leaving it); bound to the piece's slices on every run.
+  dnnl::memory state_in_f32_, state_in_act_, state_out_act_, state_out_f32_;
+  Exec state_to_act_, state_to_f32_;
   size_t arena_bytes_ = 0;
   std::vector<int32_t> len_;              // [N] of the last Forward
   std::vector<float> resets_;             // [T,N] of the last Forward (if has_resets_)

@@ -20,24 +20,10 @@
 #include "gtest/gtest.h"
 #include "ops/dnnl_context.h"
 #include "ops/rnn_layer.h"
+#include "tests/testing/bf16_compare.h"
 
 namespace rnnflow {
 namespace {
-
-double RelativeL2(const std::vector<float>& got, const std::vector<float>& want) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    num += (static_cast<double>(got[i]) - want[i]) * (static_cast<double>(got[i]) - want[i]);
-    den += static_cast<double>(want[i]) * want[i];
-  }
-  return std::sqrt(num / std::max(den, 1e-30));
-}
-
-// Buffers of one layer's forward and backward pass.
-struct Pass {
-  std::vector<float> y, h_n, c_n, dx, dh0, dc0;
-  std::vector<std::vector<float>> dwx, dwh, db;  // per direction
-};
 
 struct Case {
   RnnCell cell;
@@ -79,13 +65,13 @@ TEST_P(RnnLayerBf16Test, MatchesFloat32WithinBf16Rounding) {
                            c0 = random(state, 0.5f), dy = random(seq_out, 1.f),
                            dh_n = random(state, 1.f), dc_n = random(state, 1.f);
 
-  auto run = [&](bool bf16) -> absl::StatusOr<Pass> {
+  auto run = [&](bool bf16) -> absl::StatusOr<RnnPass> {
     RnnLayerConfig c = config;
     c.bf16 = bf16;
     auto layer = RnnLayer::Create(c, CpuEngine(), CpuStream());
     if (!layer.ok()) return layer.status();
     std::vector<RnnDirWeights> weights(D);
-    Pass r;
+    RnnPass r;
     r.dwx.resize(D);
     r.dwh.resize(D);
     r.db.resize(D);
@@ -121,26 +107,7 @@ TEST_P(RnnLayerBf16Test, MatchesFloat32WithinBf16Rounding) {
   auto f32 = run(false);
   ASSERT_TRUE(f32.ok()) << f32.status();
 
-  auto expect_close = [](const std::vector<float>& got, const std::vector<float>& want,
-                         const std::string& what) {
-    const double err = RelativeL2(got, want);
-    EXPECT_LT(err, 3e-2) << what;
-    EXPECT_GT(err, 1e-6) << what << ": identical to float32, so bf16 did not run";
-  };
-  expect_close(bf16->y, f32->y, "y");
-  expect_close(bf16->h_n, f32->h_n, "h_n");
-  expect_close(bf16->dx, f32->dx, "dx");
-  expect_close(bf16->dh0, f32->dh0, "dh0");
-  if (lstm) {
-    expect_close(bf16->c_n, f32->c_n, "c_n");
-    expect_close(bf16->dc0, f32->dc0, "dc0");
-  }
-  for (int d = 0; d < D; ++d) {
-    const std::string dir = d == 0 ? " (forward)" : " (reverse)";
-    expect_close(bf16->dwx[d], f32->dwx[d], "dW_x" + dir);
-    expect_close(bf16->dwh[d], f32->dwh[d], "dW_h" + dir);
-    expect_close(bf16->db[d], f32->db[d], "db" + dir);
-  }
+  ExpectBf16PassClose(*bf16, *f32, lstm);
 }
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {

@@ -23,9 +23,7 @@
 #include "graph/graph.h"
 #include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "ops/dnnl_context.h"
 #include "ops/reference_case.h"
-#include "ops/rnn_varlen_layer.h"
 #include "runtime/kernel.h"
 #include "runtime/session.h"
 #include "tests/testing/gradient_check.h"
@@ -385,20 +383,6 @@ TEST(RnnLengthsErrorsTest, BadLengthsAndResetsAreClearErrors) {
   EXPECT_THAT(std::string(s.message()),
               HasSubstr("node 'rnn' (LSTM): input 'resets' at step 1 column 1 is 0.5; expected "
                         "0 or 1"));
-}
-
-TEST(RnnLengthsErrorsTest, Bf16IsRefusedClearly) {
-  RnnLayerConfig config;
-  config.cell = RnnCell::kLstm;
-  config.T = 3;
-  config.N = 2;
-  config.I = 2;
-  config.H = 2;
-  config.bf16 = true;
-  auto layer = RnnVarlenLayer::Create(config, CpuEngine(), CpuStream());
-  ASSERT_FALSE(layer.ok());
-  EXPECT_EQ(layer.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(std::string(layer.status().message()), HasSubstr("\"bf16\" is not supported"));
 }
 
 // Shape and dtype errors come from the schema, pointing at the input.
