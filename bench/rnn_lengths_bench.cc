@@ -13,7 +13,9 @@
 // memory (workspaces, scratch, buffers; internal_bytes).
 //
 //   rnn_lengths_bench [--T 100] [--N 32] [--C 256] [--H 256] [--layers 1]
-//                     [--bidirectional] [--reps 10] [--threads 2]
+//                     [--bidirectional] [--bf16] [--reps 10] [--threads 2]
+//
+// --bf16 computes in bfloat16 (attr precision: "bf16") in every mode.
 #include <omp.h>
 
 #include <algorithm>
@@ -34,6 +36,7 @@ namespace {
 struct Args {
   int64_t T = 100, N = 32, C = 256, H = 256, layers = 1, reps = 10, threads = 2;
   bool bidirectional = false;
+  bool bf16 = false;
 };
 
 double Median(std::vector<double> v) {
@@ -47,8 +50,9 @@ int Run(const Args& a) {
   std::uniform_real_distribution<float> uni(-1.f, 1.f);
   const char* const modes[] = {"fast", "len=T", "len~U", "len~1..T", "resets"};
   double fast_ms = 0;
-  std::printf("LSTM T=%ld N=%ld C=%ld H=%ld layers=%ld %s threads=%ld\n", a.T, a.N, a.C, a.H,
-              a.layers, a.bidirectional ? "bidirectional" : "forward", a.threads);
+  std::printf("LSTM T=%ld N=%ld C=%ld H=%ld layers=%ld %s %s threads=%ld\n", a.T, a.N, a.C, a.H,
+              a.layers, a.bidirectional ? "bidirectional" : "forward", a.bf16 ? "bf16" : "f32",
+              a.threads);
   std::printf("%-9s %9s %8s %7s %10s\n", "mode", "fwd+bwd", "vs fast", "real", "kernel MB");
   for (int mode = 0; mode < 5; ++mode) {
     RecurrentNodeSpec spec;
@@ -61,6 +65,7 @@ int Run(const Args& a) {
     spec.C = a.C;
     spec.with_lengths = mode >= 1 && mode <= 3;
     spec.with_resets = mode == 4;
+    spec.bf16 = a.bf16;
     auto built = BuildRecurrentNode(spec);
     if (!built.ok()) {
       std::fprintf(stderr, "%s\n", std::string(built.status().message()).c_str());
@@ -154,6 +159,8 @@ int main(int argc, char** argv) {
       a.threads = next();
     else if (f == "--bidirectional")
       a.bidirectional = true;
+    else if (f == "--bf16")
+      a.bf16 = true;
     else {
       std::fprintf(stderr, "unknown flag %s\n", f.c_str());
       return 2;

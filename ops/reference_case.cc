@@ -206,6 +206,7 @@ absl::StatusOr<RecurrentNode> BuildRecurrentNode(const RecurrentNodeSpec& spec) 
   attrs["direction"] = StringAttr(spec.bidirectional ? "bidirectional" : "forward");
   if (spec.op == "RNN") attrs["activation"] = StringAttr(spec.activation);
   if (spec.op == "GRU") attrs["linear_before_reset"] = BoolAttr(spec.linear_before_reset);
+  if (spec.bf16) attrs["precision"] = StringAttr("bf16");
   for (const AttrSpec& a : schema->attrs()) {
     if (attrs.find(a.name) != attrs.end()) continue;
     if (a.required) {

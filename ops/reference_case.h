@@ -40,6 +40,7 @@ struct RecurrentNodeSpec {
   bool with_c0 = false;       // LSTM only
   bool with_lengths = false;  // lengths [N] INT32
   bool with_resets = false;   // resets [T,N]
+  bool bf16 = false;          // attr precision: "bf16"
 };
 
 struct RecurrentNode {
