@@ -56,7 +56,8 @@ inline absl::StatusOr<ModelDef> BuildSentiment() {
 // imdb.pbtxt, tuned on IMDB's validation split (README.md): Embedding 64 ->
 // Dropout (one mask per review, shared by all its words) -> bidirectional
 // LSTM 64 over each review's length -> the maximum and the mean of its
-// outputs over the review's steps -> Dropout -> Dense(1); T = 400.
+// outputs over the review's steps -> Dropout -> Dense(1); T = 400. The LSTM
+// computes in bfloat16.
 inline absl::StatusOr<ModelDef> BuildImdbSentiment() {
   GraphBuilder b("sentiment_bilstm_pool");
   const SentimentInputs in = AddSentimentInputs(b);
@@ -65,7 +66,7 @@ inline absl::StatusOr<ModelDef> BuildImdbSentiment() {
                            {{"rate", 0.5f}, {"shared_axes", std::vector<int64_t>{0}}});
   auto none = TensorRef::Absent();
   auto lstm = b.Node("lstm", "LSTM", {embed_drop, none, none, in.lengths},
-                     {{"hidden", 64}, {"direction", "bidirectional"}});
+                     {{"hidden", 64}, {"direction", "bidirectional"}, {"precision", "bf16"}});
   auto max = b.Node("max", "MaxOverTime", {lstm, in.lengths});
   auto mean = b.Node("mean", "MeanOverTime", {lstm, in.lengths});
   auto pooled = b.Node("pooled", "Concat", {max, mean});
