@@ -13,11 +13,6 @@ using dnnl::memory;
 using Dt = dnnl::memory::data_type;
 using Tag = dnnl::memory::format_tag;
 
-absl::Status DnnlError(absl::string_view what, const dnnl::error& e) {
-  return absl::InternalError(absl::StrCat("oneDNN ", what, " failed (status ",
-                                          static_cast<int>(e.status), "): ", e.what()));
-}
-
 }  // namespace
 
 int RnnGateCount(RnnCell cell) {
@@ -50,6 +45,15 @@ const char* RnnCellName(RnnCell cell) {
       return "lbr_gru";
   }
   return "?";
+}
+
+absl::Status CheckRnnLayerSizes(const RnnLayerConfig& config) {
+  if (config.T <= 0 || config.N <= 0 || config.I <= 0 || config.H <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("recurrent layer sizes must be positive; got T=", config.T, " N=", config.N,
+                     " I=", config.I, " H=", config.H));
+  }
+  return absl::OkStatus();
 }
 
 RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t T, int64_t N,
@@ -153,11 +157,7 @@ RnnLayer::~RnnLayer() = default;
 absl::StatusOr<std::unique_ptr<RnnLayer>> RnnLayer::Create(const RnnLayerConfig& config,
                                                            const dnnl::engine& engine,
                                                            const dnnl::stream& stream) {
-  if (config.T <= 0 || config.N <= 0 || config.I <= 0 || config.H <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("recurrent layer sizes must be positive; got T=", config.T, " N=", config.N,
-                     " I=", config.I, " H=", config.H));
-  }
+  RF_RETURN_IF_ERROR(CheckRnnLayerSizes(config));
   std::unique_ptr<RnnLayer> layer(new RnnLayer(config, engine, stream));
   try {
     RF_RETURN_IF_ERROR(layer->Init());
@@ -173,26 +173,6 @@ absl::StatusOr<std::unique_ptr<RnnLayer>> RnnLayer::Create(const RnnLayerConfig&
         " N=", config.N, " I=", config.I, " H=", config.H, ")"));
   }
   return layer;
-}
-
-void RnnLayer::Bind(const memory& mem, const void* data) {
-  // Data handles are only read through by primitives whose inputs they are.
-  mem.set_data_handle(const_cast<void*>(data));
-}
-
-RnnLayer::Exec RnnLayer::MakeReorder(const memory& src, const memory& dst, bool accumulate) {
-  dnnl::primitive_attr attr;
-  if (accumulate) {
-    dnnl::post_ops ops;
-    ops.append_sum(1.f);
-    attr.set_post_ops(ops);
-  }
-  dnnl::reorder::primitive_desc pd(src, dst, attr);
-  Exec e;
-  e.primitive = dnnl::reorder(pd);
-  e.args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
-  e.keep = {src, dst};  // the argument list holds raw handles
-  return e;
 }
 
 absl::Status RnnLayer::Init() {
@@ -364,13 +344,7 @@ absl::Status RnnLayer::Init() {
 }
 
 absl::Status RnnLayer::Run(const Exec& exec, const char* what) {
-  const dnnl_status_t s = dnnl_primitive_execute(
-      exec.primitive.get(), stream_.get(), static_cast<int>(exec.args.size()), exec.args.data());
-  if (s != dnnl_success) {
-    return absl::InternalError(absl::StrCat("oneDNN ", RnnCellName(config_.cell), " ", what,
-                                            " failed (status ", static_cast<int>(s), ")"));
-  }
-  return absl::OkStatus();
+  return RunDnnl(exec, stream_, RnnCellName(config_.cell), what);
 }
 
 absl::Status RnnLayer::Forward(const float* x, const float* h0, const float* c0,
@@ -385,9 +359,9 @@ absl::Status RnnLayer::Forward(const float* x, const float* h0, const float* c0,
         return absl::InvalidArgumentError(
             absl::StrCat("recurrent layer forward: missing weights of direction ", d));
       }
-      Bind(user_wx_[d], weights[d].w_x);
-      Bind(user_wh_[d], weights[d].w_h);
-      Bind(user_b_[d], weights[d].b);
+      BindData(user_wx_[d], weights[d].w_x);
+      BindData(user_wh_[d], weights[d].w_h);
+      BindData(user_b_[d], weights[d].b);
       RF_RETURN_IF_ERROR(Run(to_fwd_wx_[d], "weights reorder"));
       RF_RETURN_IF_ERROR(Run(to_fwd_wh_[d], "weights reorder"));
       RF_RETURN_IF_ERROR(Run(to_bias_[d], "bias reorder"));
@@ -395,24 +369,24 @@ absl::Status RnnLayer::Forward(const float* x, const float* h0, const float* c0,
     const float* h0_or_zeros = h0 != nullptr ? h0 : zeros_state_.data();
     float* h_n_or_own = h_n != nullptr ? h_n : own_h_n_.data();
     if (config_.bf16) {
-      Bind(x_f32_, x);
-      Bind(h0_f32_, h0_or_zeros);
+      BindData(x_f32_, x);
+      BindData(h0_f32_, h0_or_zeros);
       RF_RETURN_IF_ERROR(Run(x_to_bf16_, "input conversion"));
       RF_RETURN_IF_ERROR(Run(h0_to_bf16_, "state conversion"));
     } else {
-      Bind(src_layer_, x);
-      Bind(src_iter_, h0_or_zeros);
-      Bind(dst_layer_, y);
-      Bind(dst_iter_, h_n_or_own);
+      BindData(src_layer_, x);
+      BindData(src_iter_, h0_or_zeros);
+      BindData(dst_layer_, y);
+      BindData(dst_iter_, h_n_or_own);
     }
     if (lstm) {
-      Bind(src_iter_c_, c0 != nullptr ? c0 : zeros_state_.data());
-      Bind(dst_iter_c_, c_n != nullptr ? c_n : own_c_n_.data());
+      BindData(src_iter_c_, c0 != nullptr ? c0 : zeros_state_.data());
+      BindData(dst_iter_c_, c_n != nullptr ? c_n : own_c_n_.data());
     }
     RF_RETURN_IF_ERROR(Run(fwd_, "forward"));
     if (config_.bf16) {
-      Bind(y_f32_, y);
-      Bind(h_n_f32_, h_n_or_own);
+      BindData(y_f32_, y);
+      BindData(h_n_f32_, h_n_or_own);
       RF_RETURN_IF_ERROR(Run(y_to_f32_, "output conversion"));
       RF_RETURN_IF_ERROR(Run(h_n_to_f32_, "state conversion"));
     }
@@ -432,27 +406,27 @@ absl::Status RnnLayer::Backward(const float* dy, const float* dh_n, const float*
     for (const memory* m : {&diff_wl_, &diff_wi_, &diff_bias_}) {
       std::memset(m->get_data_handle(), 0, m->get_desc().get_size());
     }
-    Bind(diff_dst_layer_, dy != nullptr ? dy : zeros_dy_.data());
-    Bind(diff_dst_iter_, dh_n != nullptr ? dh_n : zeros_state_.data());
-    Bind(diff_src_layer_, dx != nullptr ? dx : own_dx_.data());
-    Bind(diff_src_iter_, dh0 != nullptr ? dh0 : own_dh0_.data());
+    BindData(diff_dst_layer_, dy != nullptr ? dy : zeros_dy_.data());
+    BindData(diff_dst_iter_, dh_n != nullptr ? dh_n : zeros_state_.data());
+    BindData(diff_src_layer_, dx != nullptr ? dx : own_dx_.data());
+    BindData(diff_src_iter_, dh0 != nullptr ? dh0 : own_dh0_.data());
     if (lstm) {
-      Bind(diff_dst_iter_c_, dc_n != nullptr ? dc_n : zeros_state_.data());
-      Bind(diff_src_iter_c_, dc0 != nullptr ? dc0 : own_dc0_.data());
+      BindData(diff_dst_iter_c_, dc_n != nullptr ? dc_n : zeros_state_.data());
+      BindData(diff_src_iter_c_, dc0 != nullptr ? dc0 : own_dc0_.data());
     }
     RF_RETURN_IF_ERROR(Run(bwd_, "backward"));
     if (grads != nullptr) {
       for (int d = 0; d < directions(); ++d) {
         if (grads[d].w_x != nullptr) {
-          Bind(grad_wx_[d], grads[d].w_x);
+          BindData(grad_wx_[d], grads[d].w_x);
           RF_RETURN_IF_ERROR(Run(add_wx_[d], "gradient reorder"));
         }
         if (grads[d].w_h != nullptr) {
-          Bind(grad_wh_[d], grads[d].w_h);
+          BindData(grad_wh_[d], grads[d].w_h);
           RF_RETURN_IF_ERROR(Run(add_wh_[d], "gradient reorder"));
         }
         if (grads[d].b != nullptr) {
-          Bind(grad_b_[d], grads[d].b);
+          BindData(grad_b_[d], grads[d].b);
           RF_RETURN_IF_ERROR(Run(add_b_[d], "gradient reorder"));
         }
       }

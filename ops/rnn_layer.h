@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ops/dnnl_exec.h"
 
 namespace rnnflow {
 
@@ -50,6 +51,9 @@ struct RnnLayerConfig {
   // layer keeps bf16 copies of its inputs and outputs for the backward pass.
   bool bf16 = false;
 };
+
+// InvalidArgument unless T, N, I and H are positive.
+absl::Status CheckRnnLayerSizes(const RnnLayerConfig& config);
 
 // Dense canonical weights of one direction.
 struct RnnDirWeights {
@@ -115,20 +119,12 @@ class RnnLayer {
   int64_t internal_bytes() const;
 
  private:
-  // A primitive with its argument list, run through the C API so that a call
-  // builds no containers.
-  struct Exec {
-    dnnl::primitive primitive;
-    std::vector<dnnl_exec_arg_t> args;
-    std::vector<dnnl::memory> keep;  // memories `args` refers to
-  };
+  using Exec = DnnlExec;
 
   explicit RnnLayer(const RnnLayerConfig& config, const dnnl::engine& engine,
                     const dnnl::stream& stream);
   absl::Status Init();
   absl::Status Run(const Exec& exec, const char* what);
-  Exec MakeReorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate);
-  static void Bind(const dnnl::memory& mem, const void* data);
 
   RnnLayerConfig config_;
   dnnl::engine engine_;

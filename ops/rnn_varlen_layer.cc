@@ -18,16 +18,6 @@ constexpr size_t kAlign = 64;  // workspace slices start on cache lines
 
 size_t AlignUp(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 
-absl::Status DnnlError(absl::string_view what, const dnnl::error& e) {
-  return absl::InternalError(absl::StrCat("oneDNN ", what, " failed (status ",
-                                          static_cast<int>(e.status), "): ", e.what()));
-}
-
-void Bind(const memory& mem, const void* data) {
-  // Data handles are only read through by primitives whose inputs they are.
-  mem.set_data_handle(const_cast<void*>(data));
-}
-
 }  // namespace
 
 RnnVarlenLayer::RnnVarlenLayer(const RnnLayerConfig& config, const dnnl::engine& engine,
@@ -39,11 +29,7 @@ RnnVarlenLayer::~RnnVarlenLayer() = default;
 absl::StatusOr<std::unique_ptr<RnnVarlenLayer>> RnnVarlenLayer::Create(const RnnLayerConfig& config,
                                                                        const dnnl::engine& engine,
                                                                        const dnnl::stream& stream) {
-  if (config.T <= 0 || config.N <= 0 || config.I <= 0 || config.H <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("recurrent layer sizes must be positive; got T=", config.T, " N=", config.N,
-                     " I=", config.I, " H=", config.H));
-  }
+  RF_RETURN_IF_ERROR(CheckRnnLayerSizes(config));
   std::unique_ptr<RnnVarlenLayer> layer(new RnnVarlenLayer(config, engine, stream));
   const std::string what =
       absl::StrCat(RnnCellName(config.cell), " layer with lengths/resets (T=", config.T,
@@ -56,22 +42,6 @@ absl::StatusOr<std::unique_ptr<RnnVarlenLayer>> RnnVarlenLayer::Create(const Rnn
     return absl::ResourceExhaustedError(absl::StrCat("out of memory setting up a ", what));
   }
   return layer;
-}
-
-RnnVarlenLayer::Exec RnnVarlenLayer::MakeReorder(const memory& src, const memory& dst,
-                                                 bool accumulate) {
-  dnnl::primitive_attr attr;
-  if (accumulate) {
-    dnnl::post_ops ops;
-    ops.append_sum(1.f);
-    attr.set_post_ops(ops);
-  }
-  dnnl::reorder::primitive_desc pd(src, dst, attr);
-  Exec e;
-  e.primitive = dnnl::reorder(pd);
-  e.args = {{DNNL_ARG_FROM, src.get()}, {DNNL_ARG_TO, dst.get()}};
-  e.keep = {src, dst};
-  return e;
 }
 
 int RnnVarlenLayer::PrimFor(int64_t s) const {
@@ -331,13 +301,7 @@ absl::Status RnnVarlenLayer::Init() {
 }
 
 absl::Status RnnVarlenLayer::Run(const Exec& exec, const char* what) {
-  const dnnl_status_t s = dnnl_primitive_execute(
-      exec.primitive.get(), stream_.get(), static_cast<int>(exec.args.size()), exec.args.data());
-  if (s != dnnl_success) {
-    return absl::InternalError(absl::StrCat("oneDNN ", RnnCellName(config_.cell), " ", what,
-                                            " failed (status ", static_cast<int>(s), ")"));
-  }
-  return absl::OkStatus();
+  return RunDnnl(exec, stream_, RnnCellName(config_.cell), what);
 }
 
 bool RnnVarlenLayer::ZeroAt(int d, int64_t s, int64_t n) const {
@@ -425,9 +389,9 @@ absl::Status RnnVarlenLayer::ForwardDirection(int d, const float* x, const float
     return absl::InvalidArgumentError(
         absl::StrCat("recurrent layer forward: missing weights of direction ", d));
   }
-  Bind(r.user_wx, w.w_x);
-  Bind(r.user_wh, w.w_h);
-  Bind(r.user_b, w.b);
+  BindData(r.user_wx, w.w_x);
+  BindData(r.user_wh, w.w_h);
+  BindData(r.user_b, w.b);
   RF_RETURN_IF_ERROR(Run(r.to_fwd_wx, "weights reorder"));
   RF_RETURN_IF_ERROR(Run(r.to_fwd_wh, "weights reorder"));
   RF_RETURN_IF_ERROR(Run(r.to_bias, "bias reorder"));
@@ -471,23 +435,23 @@ absl::Status RnnVarlenLayer::ForwardDirection(int d, const float* x, const float
     float* h_out = r.h_out.data() + i * nh;
     float* c_out = lstm ? r.c_out.data() + i * nh : nullptr;
     if (config_.bf16) {
-      Bind(state_in_f32_, r.h_in.data() + i * nh);
-      Bind(state_in_act_, ActHIn(r, i));
+      BindData(state_in_f32_, r.h_in.data() + i * nh);
+      BindData(state_in_act_, ActHIn(r, i));
       RF_RETURN_IF_ERROR(Run(state_to_act_, "state conversion"));
     }
-    Bind(P.src_layer, ActX(r, a));
-    Bind(P.src_iter, ActHIn(r, i));
-    Bind(P.dst_layer, ActY(r, a));
-    Bind(P.dst_iter, ActHOut(r, i));
+    BindData(P.src_layer, ActX(r, a));
+    BindData(P.src_iter, ActHIn(r, i));
+    BindData(P.dst_layer, ActY(r, a));
+    BindData(P.dst_iter, ActHOut(r, i));
     if (lstm) {
-      Bind(P.src_iter_c, r.c_in.data() + i * nh);
-      Bind(P.dst_iter_c, c_out);
+      BindData(P.src_iter_c, r.c_in.data() + i * nh);
+      BindData(P.dst_iter_c, c_out);
     }
-    Bind(P.workspace, ws + piece.workspace_offset);
+    BindData(P.workspace, ws + piece.workspace_offset);
     RF_RETURN_IF_ERROR(Run(P.fwd[d], "forward"));
     if (config_.bf16) {
-      Bind(state_out_act_, ActHOut(r, i));
-      Bind(state_out_f32_, h_out);
+      BindData(state_out_act_, ActHOut(r, i));
+      BindData(state_out_f32_, h_out);
       RF_RETURN_IF_ERROR(Run(state_to_f32_, "state conversion"));
     }
     stream_.wait();
@@ -606,21 +570,21 @@ absl::Status RnnVarlenLayer::BackwardDirection(int d, const float* dy, const flo
         }
       }
     }
-    Bind(P.src_layer, ActX(r, a));
-    Bind(P.src_iter, ActHIn(r, i));
-    Bind(P.dst_layer, ActY(r, a));
-    Bind(P.dst_iter, ActHOut(r, i));
-    Bind(P.diff_dst_layer, r.dy.data() + a * N * H);
-    Bind(P.diff_dst_iter, d_out);
-    Bind(P.diff_src_layer, r.dx.data() + a * N * I);
-    Bind(P.diff_src_iter, d_in);
+    BindData(P.src_layer, ActX(r, a));
+    BindData(P.src_iter, ActHIn(r, i));
+    BindData(P.dst_layer, ActY(r, a));
+    BindData(P.dst_iter, ActHOut(r, i));
+    BindData(P.diff_dst_layer, r.dy.data() + a * N * H);
+    BindData(P.diff_dst_iter, d_out);
+    BindData(P.diff_src_layer, r.dx.data() + a * N * I);
+    BindData(P.diff_src_iter, d_in);
     if (lstm) {
-      Bind(P.src_iter_c, r.c_in.data() + i * nh);
-      Bind(P.dst_iter_c, r.c_out.data() + i * nh);
-      Bind(P.diff_dst_iter_c, dc_out);
-      Bind(P.diff_src_iter_c, dc_in);
+      BindData(P.src_iter_c, r.c_in.data() + i * nh);
+      BindData(P.dst_iter_c, r.c_out.data() + i * nh);
+      BindData(P.diff_dst_iter_c, dc_out);
+      BindData(P.diff_src_iter_c, dc_in);
     }
-    Bind(P.workspace, ws + piece.workspace_offset);
+    BindData(P.workspace, ws + piece.workspace_offset);
     RF_RETURN_IF_ERROR(Run(P.bwd[d], "backward"));
     stream_.wait();
     std::swap(d_out, d_in);
@@ -659,15 +623,15 @@ absl::Status RnnVarlenLayer::BackwardDirection(int d, const float* dy, const flo
   }
   if (grads != nullptr) {
     if (grads->w_x != nullptr) {
-      Bind(r.grad_wx, grads->w_x);
+      BindData(r.grad_wx, grads->w_x);
       RF_RETURN_IF_ERROR(Run(r.add_wx, "gradient reorder"));
     }
     if (grads->w_h != nullptr) {
-      Bind(r.grad_wh, grads->w_h);
+      BindData(r.grad_wh, grads->w_h);
       RF_RETURN_IF_ERROR(Run(r.add_wh, "gradient reorder"));
     }
     if (grads->b != nullptr) {
-      Bind(r.grad_b, grads->b);
+      BindData(r.grad_b, grads->b);
       RF_RETURN_IF_ERROR(Run(r.add_b, "gradient reorder"));
     }
   }

@@ -36,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ops/dnnl_exec.h"
 #include "ops/rnn_layer.h"
 
 namespace rnnflow {
@@ -68,11 +69,7 @@ class RnnVarlenLayer {
   int64_t internal_bytes() const;
 
  private:
-  struct Exec {
-    dnnl::primitive primitive;
-    std::vector<dnnl_exec_arg_t> args;
-    std::vector<dnnl::memory> keep;
-  };
+  using Exec = DnnlExec;
   // One primitive pair for pieces of `steps` steps; its activation memories
   // are bound to the piece's slices on every run.
   struct Prim {
@@ -113,7 +110,6 @@ class RnnVarlenLayer {
                  const dnnl::stream& stream);
   absl::Status Init();
   absl::Status Run(const Exec& exec, const char* what);
-  Exec MakeReorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate);
   // The buffer piece i (starting at step a) reads or writes as the
   // primitives' src/dst layer and iter: the f32 buffer itself, or its bf16
   // copy in bf16 mode.
