@@ -83,7 +83,7 @@ inline absl::StatusOr<CheckpointData> LoadCheckpointOf(const Graph& graph,
   RF_ASSIGN_OR_RETURN(CheckpointData ckpt, std::filesystem::is_directory(path)
                                                ? LoadLatestCheckpoint(path)
                                                : LoadCheckpoint(path));
-  if (ckpt.model_hash != ModelHash(graph.model())) {
+  if (!CheckpointBelongsTo(ckpt.model_hash, graph.model())) {
     return absl::FailedPreconditionError(
         absl::StrCat(ckpt.path, ": this checkpoint belongs to model '", ckpt.model_name,
                      "', not to '", graph.model().name(), "' (use the model it was trained with)"));

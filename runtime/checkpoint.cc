@@ -330,10 +330,23 @@ uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
   return ~c;
 }
 
+namespace {
+
+uint64_t HashWithoutTraining(ModelDef model) {
+  model.clear_training();
+  return StableHash(ModelToText(model));
+}
+
+}  // namespace
+
 uint64_t ModelHash(const ModelDef& model) {
   ModelDef copy = model;
-  copy.clear_training();
-  return StableHash(ModelToText(copy));
+  for (NodeDef& node : *copy.mutable_node()) node.mutable_attr()->erase("precision");
+  return HashWithoutTraining(std::move(copy));
+}
+
+bool CheckpointBelongsTo(uint64_t model_hash, const ModelDef& model) {
+  return model_hash == ModelHash(model) || model_hash == HashWithoutTraining(model);
 }
 
 absl::StatusOr<std::vector<std::string>> ListCheckpoints(const std::string& dir) {

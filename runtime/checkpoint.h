@@ -66,8 +66,7 @@ struct CheckpointTensor {
 };
 
 struct CheckpointData {
-  // Identity of the model: StableHash of its text form without the training
-  // block (ModelHash below), and its name for messages.
+  // Identity of the model (ModelHash below), and its name for messages.
   uint64_t model_hash = 0;
   std::string model_name;
 
@@ -102,9 +101,15 @@ struct CheckpointData {
 };
 
 // The identity of a model for checkpoints: a stable hash of ModelToText of
-// the model with its training block cleared (so changing the step count or
-// learning rate keeps old checkpoints usable).
+// the model without what says how to compute rather than what: its training
+// block (so changing the step count or learning rate keeps old checkpoints
+// usable) and the recurrent nodes' `precision` (a float32 checkpoint resumes
+// in bfloat16 and back).
 uint64_t ModelHash(const ModelDef& model);
+
+// Whether a checkpoint with `model_hash` belongs to `model`: ModelHash, or
+// the hash of checkpoints written before `precision` left the identity.
+bool CheckpointBelongsTo(uint64_t model_hash, const ModelDef& model);
 
 // Writes `data` as "<dir>/ckpt-<step>.rfck" atomically (creating `dir` if
 // needed), then deletes all but the newest `keep_last` checkpoints (by step;

@@ -442,7 +442,7 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   RF_RETURN_IF_ERROR(
       RestoreCheckpointTensors(path, "carried state", carried, names, session_->carried_states()));
   const uint64_t hash = ModelHash(graph_.model());
-  if (c.model_hash != hash) {
+  if (!CheckpointBelongsTo(c.model_hash, graph_.model())) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: written for a different model ('%s', hash %016x); this model is '%s' (hash %016x). "
         "Parameter names and shapes agree, but nodes or attributes differ",

@@ -16,6 +16,7 @@
 #include "graph/graph.h"
 #include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "runtime/initializer.h"
 #include "runtime/trainer.h"
 
 namespace rnnflow {
@@ -403,6 +404,58 @@ TEST(CheckpointTrainerTest, ResumeWithoutCheckpointStartsFresh) {
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ((*t)->step(), 0);
   EXPECT_THAT(log.str(), HasSubstr("starting from step 0"));
+}
+
+// The identity ignores how a model computes (its training block, the RNN
+// nodes' precision) but not what it computes; checkpoints written when the
+// precision was part of it still belong to the same file.
+TEST(CheckpointTest, ModelHashIgnoresTrainingAndPrecisionOnly) {
+  const ModelDef f32 = BuildModel()->parsed.model;
+  ModelDef bf16 = f32, retrained = f32, wider = f32;
+  for (NodeDef& node : *bf16.mutable_node()) {
+    if (node.op() == "LSTM") (*node.mutable_attr())["precision"].set_s("bf16");
+  }
+  retrained.mutable_training()->set_steps(1000);
+  wider.mutable_node(1)->mutable_attr()->at("hidden").set_i(24);
+  EXPECT_EQ(ModelHash(bf16), ModelHash(f32));
+  EXPECT_EQ(ModelHash(retrained), ModelHash(f32));
+  EXPECT_NE(ModelHash(wider), ModelHash(f32));
+  EXPECT_TRUE(CheckpointBelongsTo(ModelHash(f32), bf16));
+  EXPECT_FALSE(CheckpointBelongsTo(ModelHash(wider), f32));
+  // The hash bf16's checkpoints had before: still accepted by the same file.
+  ModelDef legacy = bf16;
+  legacy.clear_training();
+  const uint64_t old_hash = StableHash(ModelToText(legacy));
+  EXPECT_NE(old_hash, ModelHash(bf16));
+  EXPECT_TRUE(CheckpointBelongsTo(old_hash, bf16));
+}
+
+// A float32 run resumes with its LSTM in bfloat16 (or where bf16 kernels
+// are missing, in float32 again: the CPU fallback).
+TEST(CheckpointTrainerTest, Float32CheckpointResumesInBfloat16) {
+  const std::string dir = FreshDir("to_bf16");
+  {
+    auto model = BuildModel();
+    TrainerOptions o = Options(dir);
+    o.steps = 2;
+    auto t = Trainer::Create(model->graph, o);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_TRUE((*t)->Run().ok());
+  }
+  std::string text = kModel;
+  text.replace(text.find("HIDDEN"), 6, "16 } } attr { key: \"precision\" value { s: \"bf16\"");
+  text.replace(text.find("EXTRA"), 5, "");
+  auto parsed = ParseModelText(text, "ckpt_lm_bf16.pbtxt");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  auto graph = Graph::Build(parsed->model, parsed->source);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  TrainerOptions o = Options(dir);
+  o.resume = true;
+  o.steps = 4;
+  auto t = Trainer::Create(*graph, o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE((*t)->Run().ok());
+  EXPECT_EQ((*t)->step(), 4);
 }
 
 TEST(CheckpointTrainerTest, DifferentModelIsAClearError) {

@@ -28,7 +28,7 @@ absl::StatusOr<CheckpointData> LoadCheckpointFor(const Graph& graph, const std::
     data = LoadCheckpoint(path);
   }
   if (!data.ok()) return data.status();
-  if (data->model_hash != ModelHash(graph.model())) {
+  if (!CheckpointBelongsTo(data->model_hash, graph.model())) {
     return absl::FailedPreconditionError(
         absl::StrCat(data->path, ": this checkpoint belongs to model '", data->model_name,
                      "' with another graph; use the model file it was trained with"));
