@@ -279,7 +279,7 @@ input { name: "tokens"  dtype: INT32 dim: ["T", "N"] feed: TOKENS }
 input { name: "targets" dtype: INT32 dim: ["T", "N"] feed: NEXT_TOKENS }
 node { name: "embed" op: "Embedding" input: "tokens"
        attr { key: "vocab" value { i: 256 } } attr { key: "dim" value { i: 8 } } }
-node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: HIDDEN } } }
+node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: HIDDEN } } LSTM_ATTRS }
 node { name: "logits" op: "Dense" input: "lstm" attr { key: "units" value { i: 256 } } }
 node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] EXTRA }
 loss: "loss"
@@ -299,9 +299,13 @@ struct Built {
   Graph graph;
 };
 
-std::unique_ptr<Built> BuildModel(int hidden = 16, const std::string& extra = "") {
+// kModel with LSTM width `hidden`, `extra` attributes on the loss node and
+// `lstm_attrs` on the LSTM.
+std::unique_ptr<Built> BuildModel(int hidden = 16, const std::string& extra = "",
+                                  const std::string& lstm_attrs = "") {
   std::string text = kModel;
   text.replace(text.find("HIDDEN"), 6, std::to_string(hidden));
+  text.replace(text.find("LSTM_ATTRS"), 10, lstm_attrs);
   text.replace(text.find("EXTRA"), 5, extra);
   auto parsed = ParseModelText(text, "ckpt_lm.pbtxt");
   EXPECT_TRUE(parsed.ok()) << parsed.status();
@@ -406,6 +410,16 @@ TEST(CheckpointTrainerTest, ResumeWithoutCheckpointStartsFresh) {
   EXPECT_THAT(log.str(), HasSubstr("starting from step 0"));
 }
 
+// Two steps of BuildModel()'s model, checkpointed in `dir`.
+void TrainTwoSteps(const std::string& dir) {
+  auto model = BuildModel();
+  TrainerOptions o = Options(dir);
+  o.steps = 2;
+  auto t = Trainer::Create(model->graph, o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE((*t)->Run().ok());
+}
+
 // The identity ignores how a model computes (its training block, the RNN
 // nodes' precision) but not what it computes; checkpoints written when the
 // precision was part of it still belong to the same file.
@@ -434,25 +448,12 @@ TEST(CheckpointTest, ModelHashIgnoresTrainingAndPrecisionOnly) {
 // are missing, in float32 again: the CPU fallback).
 TEST(CheckpointTrainerTest, Float32CheckpointResumesInBfloat16) {
   const std::string dir = FreshDir("to_bf16");
-  {
-    auto model = BuildModel();
-    TrainerOptions o = Options(dir);
-    o.steps = 2;
-    auto t = Trainer::Create(model->graph, o);
-    ASSERT_TRUE(t.ok()) << t.status();
-    ASSERT_TRUE((*t)->Run().ok());
-  }
-  std::string text = kModel;
-  text.replace(text.find("HIDDEN"), 6, "16 } } attr { key: \"precision\" value { s: \"bf16\"");
-  text.replace(text.find("EXTRA"), 5, "");
-  auto parsed = ParseModelText(text, "ckpt_lm_bf16.pbtxt");
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  auto graph = Graph::Build(parsed->model, parsed->source);
-  ASSERT_TRUE(graph.ok()) << graph.status();
+  TrainTwoSteps(dir);
+  auto bf16 = BuildModel(16, "", R"(attr { key: "precision" value { s: "bf16" } })");
   TrainerOptions o = Options(dir);
   o.resume = true;
   o.steps = 4;
-  auto t = Trainer::Create(*graph, o);
+  auto t = Trainer::Create(bf16->graph, o);
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_TRUE((*t)->Run().ok());
   EXPECT_EQ((*t)->step(), 4);
@@ -460,14 +461,7 @@ TEST(CheckpointTrainerTest, Float32CheckpointResumesInBfloat16) {
 
 TEST(CheckpointTrainerTest, DifferentModelIsAClearError) {
   const std::string dir = FreshDir("wrong_model");
-  {
-    auto model = BuildModel();
-    TrainerOptions o = Options(dir);
-    o.steps = 2;
-    auto t = Trainer::Create(model->graph, o);
-    ASSERT_TRUE(t.ok());
-    ASSERT_TRUE((*t)->Run().ok());
-  }
+  TrainTwoSteps(dir);
   // Another hidden width: the first differing parameter is named with both
   // shapes.
   {
