@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/mpi_reducer.h"
+#include "rnnflow/dist/mpi_reducer.h"
 
 namespace {
 

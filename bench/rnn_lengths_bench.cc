@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "ops/reference_case.h"
-#include "runtime/kernel.h"
+#include "rnnflow/conformance/reference_case.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

@@ -26,13 +26,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "graph/cost_model.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
-#include "graph/status_macros.h"
 #include "oneapi/dnnl/dnnl.h"
-#include "ops/optimizer.h"
-#include "runtime/session.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/cost_model.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/session.h"
+#include "rnnflow/training/optimizer.h"
 
 namespace rnnflow {
 namespace {

@@ -1,4 +1,4 @@
-#include "dist/mpi_reducer.h"
+#include "rnnflow/dist/mpi_reducer.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "graph/status_macros.h"
-#include "runtime/initializer.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/runtime/initializer.h"
 
 namespace rnnflow {
 namespace {

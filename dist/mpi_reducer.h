@@ -12,8 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "runtime/gradient_reducer.h"
-#include "runtime/worker_group.h"
+#include "rnnflow/runtime/gradient_reducer.h"
+#include "rnnflow/runtime/worker_group.h"
 
 namespace rnnflow {
 

@@ -16,9 +16,9 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "graph/builder.h"
-#include "graph/model_loader.h"
-#include "runtime/trainer.h"
+#include "rnnflow/graph/builder.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 

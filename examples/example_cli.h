@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "graph/graph.h"
-#include "graph/status_macros.h"
-#include "runtime/checkpoint.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/runtime/checkpoint.h"
 
 namespace rnnflow::examples {
 

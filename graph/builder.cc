@@ -1,11 +1,11 @@
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "graph/source_map.h"
-#include "graph/status_macros.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/source_map.h"
 
 namespace rnnflow {
 namespace {

@@ -36,9 +36,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "graph/graph.h"
-#include "graph/op_registry.h"
-#include "proto/rnnflow.pb.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/op_registry.h"
+#include "rnnflow/proto/rnnflow.pb.h"
 
 namespace rnnflow {
 

@@ -1,6 +1,6 @@
-#include "graph/cost_model.h"
+#include "rnnflow/graph/cost_model.h"
 
-#include "graph/status_macros.h"
+#include "rnnflow/base/status_macros.h"
 
 namespace rnnflow {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "graph/graph.h"
+#include "rnnflow/graph/graph.h"
 
 namespace rnnflow {
 

@@ -1,4 +1,4 @@
-#include "graph/dot_export.h"
+#include "rnnflow/graph/dot_export.h"
 
 #include <vector>
 

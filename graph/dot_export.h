@@ -33,7 +33,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "graph/graph.h"
+#include "rnnflow/graph/graph.h"
 
 namespace rnnflow {
 

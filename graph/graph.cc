@@ -1,4 +1,4 @@
-#include "graph/graph.h"
+#include "rnnflow/graph/graph.h"
 
 #include <algorithm>
 #include <deque>
@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "graph/status_macros.h"
+#include "rnnflow/base/status_macros.h"
 
 namespace rnnflow {
 

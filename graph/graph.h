@@ -9,10 +9,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "graph/op_registry.h"
-#include "graph/shape.h"
-#include "graph/source_map.h"
-#include "proto/rnnflow.pb.h"
+#include "rnnflow/graph/op_registry.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/graph/source_map.h"
+#include "rnnflow/proto/rnnflow.pb.h"
 
 namespace rnnflow {
 

@@ -1,4 +1,4 @@
-#include "graph/model_loader.h"
+#include "rnnflow/graph/model_loader.h"
 
 #include <cerrno>
 #include <cstring>

@@ -7,9 +7,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "graph/source_map.h"
-#include "graph/status_macros.h"
-#include "proto/rnnflow.pb.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/source_map.h"
+#include "rnnflow/proto/rnnflow.pb.h"
 
 namespace rnnflow {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "graph/op_registry.h"
+#include "rnnflow/graph/op_registry.h"
 
 namespace rnnflow {
 namespace {

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "graph/op_registry.h"
+#include "rnnflow/graph/op_registry.h"
 
 namespace rnnflow {
 namespace {

@@ -1,7 +1,7 @@
 // Schemas of the fused recurrent layers: RNN, LSTM and GRU.
 //
 // Each runs a whole [T, N, C] sequence through `layers` stacked layers, one
-// oneDNN primitive per layer (ops/rnn_layer.h). Stacks follow PyTorch: layer
+// oneDNN primitive per layer (ops/internal/rnn_layer.h). Stacks follow PyTorch: layer
 // k+1 reads the concatenated outputs of both directions of layer k.
 //
 // Parameters, per layer k and direction (forward "l{k}", reverse
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "graph/op_registry.h"
+#include "rnnflow/graph/op_registry.h"
 
 namespace rnnflow {
 namespace {
@@ -182,7 +182,7 @@ std::string ParamsDocFor(const std::string& gates, const std::string& bias) {
       "order ",
       gates, ". ", bias,
       " Initialised uniform in [-1/sqrt(H), 1/sqrt(H)] like PyTorch. "
-      "PyTorch weights convert with ops/torch_import.h.");
+      "PyTorch weights convert with conformance/torch_import.h.");
 }
 
 RF_REGISTER_OP("RNN")

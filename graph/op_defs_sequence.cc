@@ -1,6 +1,6 @@
 // Ops that act along the time axis of whole sequences.
 #include "absl/strings/str_cat.h"
-#include "graph/op_registry.h"
+#include "rnnflow/graph/op_registry.h"
 
 namespace rnnflow {
 namespace {

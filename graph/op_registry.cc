@@ -1,4 +1,4 @@
-#include "graph/op_registry.h"
+#include "rnnflow/graph/op_registry.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

@@ -13,9 +13,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "graph/shape.h"
-#include "graph/status_macros.h"
-#include "proto/rnnflow.pb.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/proto/rnnflow.pb.h"
 
 namespace rnnflow {
 

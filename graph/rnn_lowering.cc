@@ -1,4 +1,4 @@
-#include "graph/rnn_lowering.h"
+#include "rnnflow/graph/rnn_lowering.h"
 
 #include <cmath>
 #include <string>
@@ -6,8 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/op_registry.h"
 
 namespace rnnflow {
 namespace {

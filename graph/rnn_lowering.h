@@ -7,7 +7,7 @@
 #define RNNFLOW_GRAPH_RNN_LOWERING_H_
 
 #include "absl/status/statusor.h"
-#include "proto/rnnflow.pb.h"
+#include "rnnflow/proto/rnnflow.pb.h"
 
 namespace rnnflow {
 

@@ -1,4 +1,4 @@
-#include "graph/shape.h"
+#include "rnnflow/graph/shape.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

@@ -1,4 +1,4 @@
-#include "graph/source_map.h"
+#include "rnnflow/graph/source_map.h"
 
 #include "absl/strings/str_cat.h"
 

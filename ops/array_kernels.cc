@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "oneapi/dnnl/dnnl.h"
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

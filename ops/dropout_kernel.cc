@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/counter_rng.h"
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/counter_rng.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

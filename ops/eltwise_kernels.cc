@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

@@ -1,5 +1,5 @@
 // Kernels of the fused recurrent ops RNN, LSTM and GRU (graph/op_defs_rnn.cc):
-// a stack of `layers` single-layer oneDNN primitives (ops/rnn_layer.h).
+// a stack of `layers` single-layer oneDNN primitives (ops/internal/rnn_layer.h).
 //
 // Inputs: x [T,N,C], h0 [L*D,N,H] (optional), c0 (LSTM, optional), lengths
 // [N] and resets [T,N] (optional), then the parameters in declaration order:
@@ -7,13 +7,13 @@
 // Outputs: y [T,N,D*H], h_n, [c_n].
 //
 // Without lengths and resets each layer is one RnnLayer (one primitive pair);
-// with either, an RnnVarlenLayer (ops/rnn_varlen_layer.h). The choice is made
+// with either, an RnnVarlenLayer (ops/internal/rnn_varlen_layer.h). The choice is made
 // when the kernel is created, from which inputs are connected.
 // Layer k's slice of h0/h_n/c0/c_n is rows [k*D, (k+1)*D), which is exactly
 // the [D,N,H] `ldnc` state of a one-layer primitive.
 //
 // The primitives run on the engine/stream of KernelInit (or the process-wide
-// CPU ones, ops/dnnl_context.h); KernelContext::stream is not used. Every
+// CPU ones, ops/internal/dnnl_context.h); KernelContext::stream is not used. Every
 // call waits for its primitives to finish.
 #include <iostream>
 #include <memory>
@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "graph/shape.h"
-#include "ops/dnnl_context.h"
-#include "ops/rnn_layer.h"
-#include "ops/rnn_varlen_layer.h"
-#include "runtime/kernel.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/ops/internal/dnnl_context.h"
+#include "rnnflow/ops/internal/rnn_layer.h"
+#include "rnnflow/ops/internal/rnn_varlen_layer.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/checkpoint.h"
+#include "rnnflow/runtime/checkpoint.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,10 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "graph/model_loader.h"
-#include "graph/status_macros.h"
-#include "runtime/initializer.h"
-#include "runtime/token_streams.h"
+#include "rnnflow/base/mapped_file.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/initializer.h"
 
 namespace rnnflow {
 namespace {

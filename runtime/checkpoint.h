@@ -42,9 +42,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "graph/shape.h"
-#include "proto/rnnflow.pb.h"
-#include "runtime/tensor.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/proto/rnnflow.pb.h"
+#include "rnnflow/runtime/tensor.h"
 
 namespace rnnflow {
 
@@ -83,7 +83,7 @@ struct CheckpointData {
   int64_t num_streams = 0;
   int64_t stream_length = 0;
   int64_t stream_position = 0;
-  // Series models trained on windows of W rows (runtime/series_windows.h):
+  // Series models trained on windows of W rows (dataset/series_windows.h):
   // W; 0 for stateful training; -1 when the file does not say (older ones).
   int64_t series_window = 0;
 

@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 

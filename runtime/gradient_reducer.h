@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
-#include "runtime/tensor.h"
+#include "rnnflow/runtime/tensor.h"
 
 namespace rnnflow {
 

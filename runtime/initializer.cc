@@ -1,4 +1,4 @@
-#include "runtime/initializer.h"
+#include "rnnflow/runtime/initializer.h"
 
 #include <cmath>
 #include <random>

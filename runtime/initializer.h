@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "proto/rnnflow.pb.h"
-#include "runtime/tensor.h"
+#include "rnnflow/proto/rnnflow.pb.h"
+#include "rnnflow/runtime/tensor.h"
 
 namespace rnnflow {
 

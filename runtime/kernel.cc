@@ -1,4 +1,4 @@
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/kernel.h"
 
 #include "absl/strings/str_cat.h"
 

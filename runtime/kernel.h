@@ -18,10 +18,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "graph/shape.h"
-#include "graph/status_macros.h"
-#include "proto/rnnflow.pb.h"
-#include "runtime/tensor.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/proto/rnnflow.pb.h"
+#include "rnnflow/runtime/tensor.h"
 
 namespace dnnl {
 class engine;

@@ -1,11 +1,11 @@
-#include "runtime/session.h"
+#include "rnnflow/runtime/session.h"
 
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
-#include "runtime/initializer.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/runtime/initializer.h"
 
 namespace rnnflow {
 namespace {

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "graph/graph.h"
-#include "graph/shape.h"
-#include "runtime/gradient_reducer.h"
-#include "runtime/kernel.h"
-#include "runtime/tensor.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/runtime/gradient_reducer.h"
+#include "rnnflow/runtime/kernel.h"
+#include "rnnflow/runtime/tensor.h"
 
 namespace rnnflow {
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "graph/shape.h"
-#include "proto/rnnflow.pb.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/proto/rnnflow.pb.h"
 
 namespace rnnflow {
 

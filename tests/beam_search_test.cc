@@ -1,7 +1,7 @@
 // Greedy and beam search on step models small enough to enumerate: width 1
 // is greedy, a wide beam is exact search, a narrow beam escapes a greedy
 // trap, and bad options are errors.
-#include "runtime/beam_search.h"
+#include "rnnflow/inference/beam_search.h"
 
 #include <cmath>
 #include <functional>

@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/example_feed.h"
-#include "runtime/example_file.h"
-#include "runtime/example_prepare.h"
-#include "runtime/example_training.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/example_file.h"
+#include "rnnflow/dataset/example_prepare.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/example_feed.h"
+#include "rnnflow/training/example_training.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

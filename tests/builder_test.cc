@@ -1,14 +1,14 @@
 // The C++ graph builder produces the ModelDef a .pbtxt file parses to, and
 // reports misuse as a Status from Build().
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 #include <string>
 
 #include "absl/strings/match.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
 
 namespace rnnflow {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ops/reference_case.h"
+#include "rnnflow/conformance/reference_case.h"
 
 namespace rnnflow {
 namespace {

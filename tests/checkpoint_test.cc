@@ -1,6 +1,6 @@
 // Checkpoint files: round trip, corruption and truncation detection, model
 // checks, pruning, atomic writes, and exact in-process resume of a Trainer.
-#include "runtime/checkpoint.h"
+#include "rnnflow/runtime/checkpoint.h"
 
 #include <unistd.h>
 
@@ -13,11 +13,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/initializer.h"
-#include "runtime/trainer.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/initializer.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

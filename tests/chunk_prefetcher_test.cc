@@ -1,7 +1,7 @@
 // The background chunk reader: it serves exactly the chunk asked for, and
 // token streams read the same chunks with and without it, across epoch
 // wrap-arounds, seeks (resume, validation) and column selection (ranks).
-#include "runtime/chunk_prefetcher.h"
+#include "rnnflow/dataset/chunk_prefetcher.h"
 
 #include <atomic>
 #include <chrono>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/token_streams.h"
+#include "rnnflow/dataset/token_streams.h"
 
 namespace rnnflow {
 namespace {

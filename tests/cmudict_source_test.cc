@@ -1,16 +1,16 @@
 // The CMUdict reader: entries, alternates, stress policy, Latin-1 lines,
 // malformed lines with FILE:LINE:COLUMN, and preparation into pairs where all
 // pronunciations of a word share a split.
-#include "runtime/cmudict_source.h"
+#include "rnnflow/dataset/cmudict_source.h"
 
 #include <filesystem>
 #include <fstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/example_file.h"
-#include "runtime/example_prepare.h"
-#include "runtime/example_sources.h"
+#include "rnnflow/dataset/example_file.h"
+#include "rnnflow/dataset/example_prepare.h"
+#include "rnnflow/dataset/example_sources.h"
 
 namespace rnnflow {
 namespace {

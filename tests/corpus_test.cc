@@ -1,7 +1,7 @@
-// Text preparation (runtime/corpus.h) and the prepared-token readers
-// (runtime/token_streams.h): round trips, splits, stream layout, UTF-8
+// Text preparation (dataset/corpus.h) and the prepared-token readers
+// (dataset/token_streams.h): round trips, splits, stream layout, UTF-8
 // errors, bounded memory.
-#include "runtime/corpus.h"
+#include "rnnflow/dataset/corpus.h"
 
 #include <unistd.h>
 
@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/data_io.h"
-#include "runtime/token_streams.h"
+#include "rnnflow/dataset/data_io.h"
+#include "rnnflow/dataset/token_streams.h"
 
 namespace rnnflow {
 namespace {

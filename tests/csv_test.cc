@@ -1,6 +1,6 @@
-// CSV reading and series preparation (runtime/csv.h) and the series reader
-// (runtime/series_reader.h).
-#include "runtime/csv.h"
+// CSV reading and series preparation (dataset/csv.h) and the series reader
+// (dataset/series_reader.h).
+#include "rnnflow/dataset/csv.h"
 
 #include <cmath>
 #include <fstream>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/series_reader.h"
+#include "rnnflow/dataset/series_reader.h"
 
 namespace rnnflow {
 namespace {

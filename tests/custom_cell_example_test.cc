@@ -5,10 +5,10 @@
 #include <memory>
 #include <string>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/trainer.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 #include "tests/testing/tiny_lm.h"
 
 namespace rnnflow {

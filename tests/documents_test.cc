@@ -1,11 +1,11 @@
-// Document boundaries (runtime/documents.h): prepared from several files,
+// Document boundaries (dataset/documents.h): prepared from several files,
 // turned into reset masks for streams, and fed by the trainer to a
 // `feed: RESETS` input.
 //
 // Every document starts with '@' and '@' occurs nowhere else, so "the token
 // is the first of a document" can be checked independently of the .docs
 // files: reset[t, c] must be 1 exactly where the token fed is '@'.
-#include "runtime/documents.h"
+#include "rnnflow/dataset/documents.h"
 
 #include <filesystem>
 #include <fstream>
@@ -14,11 +14,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/token_streams.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/token_streams.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

@@ -1,7 +1,7 @@
 // Graphviz export: the DOT text is checked by parsing it back with a small
 // structural DOT reader (balanced braces, every edge between declared nodes,
 // clusters and their members) and asserting properties of the graph drawn.
-#include "graph/dot_export.h"
+#include "rnnflow/graph/dot_export.h"
 
 #include <cctype>
 #include <map>
@@ -12,10 +12,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "graph/builder.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/builder.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
 
 namespace rnnflow {
 namespace {

@@ -1,5 +1,5 @@
 // Levenshtein distance and the error rates built on it.
-#include "runtime/edit_distance.h"
+#include "rnnflow/inference/edit_distance.h"
 
 #include "gtest/gtest.h"
 

@@ -1,7 +1,7 @@
 // The epoch order of labelled examples: every example once per epoch, a
 // function of (seed, epoch), bucketing by length, and ranks' shares of each
 // global batch.
-#include "runtime/example_batches.h"
+#include "rnnflow/dataset/example_batches.h"
 
 #include <algorithm>
 #include <numeric>

@@ -1,14 +1,14 @@
 // Filling a session's EXAMPLE_* inputs: padding, lengths, truncation, empty
 // slots, labels, weights and tags; input checks against the prepared data.
-#include "runtime/example_feed.h"
+#include "rnnflow/training/example_feed.h"
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
 
 namespace rnnflow {
 namespace {

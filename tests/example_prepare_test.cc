@@ -1,7 +1,7 @@
 // `rnnflow prepare examples`: readers (JSON, TSV, CSV), tokenising,
 // deduplication, hash splits, vocabularies and the .ex round trip; bad
 // inputs are errors naming FILE:LINE:COLUMN.
-#include "runtime/example_prepare.h"
+#include "rnnflow/dataset/example_prepare.h"
 
 #include <fstream>
 #include <string>
@@ -9,8 +9,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/example_file.h"
-#include "runtime/example_text.h"
+#include "rnnflow/dataset/example_file.h"
+#include "rnnflow/dataset/example_text.h"
 
 namespace rnnflow {
 namespace {

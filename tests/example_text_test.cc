@@ -1,5 +1,5 @@
 // The tokenising rules shared by `prepare examples` and `predict`.
-#include "runtime/example_text.h"
+#include "rnnflow/dataset/example_text.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -2,7 +2,7 @@
 // (well above the majority class), exact resume, and the data-parallel
 // weighting (2 ranks x N == 1 rank x 2N, partial batches and per-step masks
 // included).
-#include "runtime/example_training.h"
+#include "rnnflow/training/example_training.h"
 
 #include <cstring>
 #include <filesystem>
@@ -10,11 +10,11 @@
 #include <random>
 #include <sstream>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/example_prepare.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/example_prepare.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

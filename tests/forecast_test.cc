@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/csv.h"
-#include "runtime/series_forecast.h"
-#include "runtime/series_reader.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/csv.h"
+#include "rnnflow/dataset/series_reader.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/inference/series_forecast.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

@@ -1,12 +1,12 @@
 // Generation from a trained model continues what it learned.
-#include "runtime/generator.h"
+#include "rnnflow/inference/generator.h"
 
 #include <string>
 #include <vector>
 
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/trainer.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 #include "tests/testing/tiny_lm.h"
 
 namespace rnnflow {

@@ -2,7 +2,7 @@
 // symbol when it is T or followed by N ([S, N, ...]); sequences and per-step tensors carry theirs
 // through shape inference and the schedule, and a node whose sequence inputs run over different
 // axes is an error naming it and its inputs.
-#include "graph/graph.h"
+#include "rnnflow/graph/graph.h"
 
 #include <algorithm>
 #include <string>
@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/model_loader.h"
 
 namespace rnnflow {
 namespace {

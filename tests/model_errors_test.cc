@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
-#include "graph/op_registry.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/graph/op_registry.h"
 
 namespace rnnflow {
 namespace {

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/checkpoint.h"
+#include "rnnflow/runtime/checkpoint.h"
 
 namespace {
 

@@ -12,13 +12,13 @@
 #include "examples/one_to_many/names_data.h"
 #include "examples/one_to_many/names_model.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/example_feed.h"
-#include "runtime/example_prepare.h"
-#include "runtime/example_training.h"
-#include "runtime/generator.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/example_prepare.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/inference/generator.h"
+#include "rnnflow/training/example_feed.h"
+#include "rnnflow/training/example_training.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow::one_to_many {
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/op_registry.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/op_registry.h"
 #include "tests/testing/gradient_check.h"
 
 namespace rnnflow {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "graph/op_registry.h"
 #include "gtest/gtest.h"
-#include "runtime/kernel.h"
+#include "rnnflow/graph/op_registry.h"
+#include "rnnflow/runtime/kernel.h"
 #include "tests/testing/gradient_check.h"
 
 namespace rnnflow {

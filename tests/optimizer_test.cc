@@ -1,6 +1,6 @@
 // Optimizer updates against hand-computed values, gradient clipping,
-// learning-rate schedules and TrainingDef validation (ops/optimizer.h).
-#include "ops/optimizer.h"
+// learning-rate schedules and TrainingDef validation (training/optimizer.h).
+#include "rnnflow/training/optimizer.h"
 
 #include <cmath>
 #include <cstring>

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/kernel.h"
+#include "rnnflow/runtime/kernel.h"
 #include "tests/testing/gradient_check.h"
 
 namespace rnnflow {

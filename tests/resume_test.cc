@@ -23,7 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/checkpoint.h"
+#include "rnnflow/runtime/checkpoint.h"
 
 extern char** environ;
 

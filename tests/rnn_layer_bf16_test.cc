@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "graph/status_macros.h"
 #include "gtest/gtest.h"
-#include "ops/dnnl_context.h"
-#include "ops/rnn_layer.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/ops/internal/dnnl_context.h"
+#include "rnnflow/ops/internal/rnn_layer.h"
 #include "tests/testing/bf16_compare.h"
 
 namespace rnnflow {

@@ -17,7 +17,7 @@
 // differenced with eps/2; where the two estimates disagree (impossible for a
 // smooth function at this accuracy) the element sits on a kink and is skipped
 // (at most a fifth of a tensor may be).
-#include "ops/rnn_layer.h"
+#include "rnnflow/ops/internal/rnn_layer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "graph/op_registry.h"
 #include "gtest/gtest.h"
-#include "ops/reference_case.h"
-#include "runtime/kernel.h"
+#include "rnnflow/conformance/reference_case.h"
+#include "rnnflow/graph/op_registry.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {

@@ -1,5 +1,5 @@
 // Variable-length sequences and state resets in the fused RNN/LSTM/GRU
-// kernels (ops/rnn_varlen_layer.h), built through the op registry.
+// kernels (ops/internal/rnn_varlen_layer.h), built through the op registry.
 //
 // The reference is the definition itself: a padded batch with lengths (and
 // resets) must equal running every piece of every column alone, as a batch
@@ -20,12 +20,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "ops/reference_case.h"
-#include "runtime/kernel.h"
-#include "runtime/session.h"
+#include "rnnflow/conformance/reference_case.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/kernel.h"
+#include "rnnflow/runtime/session.h"
 #include "tests/testing/gradient_check.h"
 
 namespace rnnflow {

@@ -1,7 +1,7 @@
 // Fused oneDNN recurrent layers against their step-by-step reference
 // lowering (graph/rnn_lowering.h): same weights, same inputs, same outputs
 // and gradients, for every cell, 1 and 2 layers, both directions.
-#include "graph/rnn_lowering.h"
+#include "rnnflow/graph/rnn_lowering.h"
 
 #include <cmath>
 #include <random>
@@ -9,10 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/session.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/session.h"
 
 namespace rnnflow {
 namespace {

@@ -1,5 +1,5 @@
 // Mixed precision (RnnLayerConfig::bf16) in the layer for lengths and resets
-// (ops/rnn_varlen_layer.h): RNN tanh, LSTM and GRU, one and two directions,
+// (ops/internal/rnn_varlen_layer.h): RNN tanh, LSTM and GRU, one and two directions,
 // with lengths, with resets and with both.
 //
 // 1. Against the same layer in float32 on the same weights and inputs:
@@ -30,10 +30,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
 #include "gtest/gtest.h"
-#include "ops/dnnl_context.h"
-#include "ops/rnn_varlen_layer.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/ops/internal/dnnl_context.h"
+#include "rnnflow/ops/internal/rnn_varlen_layer.h"
 #include "tests/testing/bf16_compare.h"
 
 namespace rnnflow {

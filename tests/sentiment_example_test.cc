@@ -4,8 +4,8 @@
 
 #include "examples/sentiment/sentiment_models.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/model_loader.h"
 
 namespace rnnflow::sentiment {
 namespace {

@@ -2,16 +2,16 @@
 // log-probabilities of the teacher-forced training graph on the same prefix,
 // beam search over it is exact when the beam is wide, and unsupported
 // models are errors.
-#include "runtime/seq2seq_decoder.h"
+#include "rnnflow/inference/seq2seq_decoder.h"
 
 #include <cmath>
 #include <memory>
 
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/example_feed.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/example_feed.h"
 
 namespace rnnflow {
 namespace {

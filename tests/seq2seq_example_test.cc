@@ -12,14 +12,14 @@
 #include <iterator>
 #include <memory>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/edit_distance.h"
-#include "runtime/example_file.h"
-#include "runtime/example_prepare.h"
-#include "runtime/seq2seq_decoder.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/example_file.h"
+#include "rnnflow/dataset/example_prepare.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/inference/edit_distance.h"
+#include "rnnflow/inference/seq2seq_decoder.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

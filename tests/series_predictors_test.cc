@@ -1,8 +1,8 @@
-// Forecasting predictors (runtime/series_predictors.h): a windowed forecast
+// Forecasting predictors (inference/series_predictors.h): a windowed forecast
 // is the window run alone from a zero state; iterated multi-step forecasts
 // are the model's own forecasts fed back by hand; horizon 1 is the one-step
 // forecast of the stateful evaluation.
-#include "runtime/series_predictors.h"
+#include "rnnflow/inference/series_predictors.h"
 
 #include <cmath>
 #include <deque>
@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/csv.h"
-#include "runtime/series_forecast.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/csv.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/inference/series_forecast.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

@@ -1,8 +1,8 @@
-// Windowed series training (runtime/series_windows.h and its use by the
+// Windowed series training (dataset/series_windows.h and its use by the
 // trainer): which windows an epoch visits, that none crosses the split's
 // end, that every window starts from a zero state, that it learns, resumes
 // exactly, and rejects bad windows with a clear error.
-#include "runtime/series_windows.h"
+#include "rnnflow/dataset/series_windows.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/csv.h"
-#include "runtime/series_forecast.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/csv.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/inference/series_forecast.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

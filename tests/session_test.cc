@@ -1,13 +1,13 @@
 // End-to-end execution of rolled graphs: the unrolled schedule, recurrent
 // state aliasing, carried states and reverse-mode gradients of whole models.
-#include "runtime/session.h"
+#include "rnnflow/runtime/session.h"
 
 #include <cmath>
 #include <random>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
 
 namespace rnnflow {
 namespace {

@@ -1,4 +1,4 @@
-#include "graph/shape.h"
+#include "rnnflow/graph/shape.h"
 
 #include "gtest/gtest.h"
 

@@ -9,11 +9,11 @@
 #include <cstdlib>
 #include <new>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "ops/optimizer.h"
-#include "runtime/session.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/session.h"
+#include "rnnflow/training/optimizer.h"
 
 namespace {
 std::atomic<int64_t> g_allocations{0};

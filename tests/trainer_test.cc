@@ -1,11 +1,11 @@
 // Training end to end: truncated BPTT over a generated corpus.
-#include "runtime/trainer.h"
+#include "rnnflow/training/trainer.h"
 
 #include <cmath>
 
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
 #include "tests/testing/tiny_lm.h"
 
 namespace rnnflow {

@@ -8,9 +8,9 @@
 #include "examples/vanilla_vs_gated/adding_model.h"
 #include "examples/vanilla_vs_gated/adding_task.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/trainer.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow::vanilla_vs_gated {
 namespace {

@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "ops/reference_case.h"
+#include "rnnflow/conformance/reference_case.h"
 
 namespace rnnflow {
 namespace {

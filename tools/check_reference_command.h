@@ -1,6 +1,6 @@
 // `rnnflow check-reference CASE.json...`: runs PyTorch reference cases
 // through rnnflow's fused recurrent ops and reports the error of every output
-// and gradient (ops/reference_case.h).
+// and gradient (conformance/reference_case.h).
 #ifndef RNNFLOW_TOOLS_CHECK_REFERENCE_COMMAND_H_
 #define RNNFLOW_TOOLS_CHECK_REFERENCE_COMMAND_H_
 

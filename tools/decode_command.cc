@@ -1,6 +1,6 @@
 // rnnflow decode: output sequences of a trained pairs model (seq2seq), by
-// greedy or beam search (runtime/beam_search.h) with the decoder compiled
-// once for T = 1 (runtime/seq2seq_decoder.h); with --eval, the token error
+// greedy or beam search (inference/beam_search.h) with the decoder compiled
+// once for T = 1 (inference/seq2seq_decoder.h); with --eval, the token error
 // rate and sequence accuracy on a prepared split, greedy and beam side by
 // side.
 #include <chrono>
@@ -12,13 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "graph/status_macros.h"
-#include "runtime/edit_distance.h"
-#include "runtime/example_feed.h"
-#include "runtime/example_file.h"
-#include "runtime/example_prepare.h"
-#include "runtime/example_text.h"
-#include "runtime/seq2seq_decoder.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/dataset/example_file.h"
+#include "rnnflow/dataset/example_prepare.h"
+#include "rnnflow/dataset/example_text.h"
+#include "rnnflow/inference/edit_distance.h"
+#include "rnnflow/inference/seq2seq_decoder.h"
+#include "rnnflow/training/example_feed.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/load.h"

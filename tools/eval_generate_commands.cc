@@ -6,15 +6,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "runtime/checkpoint.h"
-#include "runtime/csv.h"
-#include "runtime/documents.h"
-#include "runtime/example_feed.h"
-#include "runtime/example_training.h"
-#include "runtime/generator.h"
-#include "runtime/series_forecast.h"
-#include "runtime/session.h"
-#include "runtime/token_streams.h"
+#include "rnnflow/dataset/csv.h"
+#include "rnnflow/dataset/documents.h"
+#include "rnnflow/dataset/token_streams.h"
+#include "rnnflow/inference/generator.h"
+#include "rnnflow/inference/series_forecast.h"
+#include "rnnflow/runtime/checkpoint.h"
+#include "rnnflow/runtime/session.h"
+#include "rnnflow/training/example_feed.h"
+#include "rnnflow/training/example_training.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/load.h"
@@ -43,8 +43,8 @@ std::string MetricsLine(const ForecastColumnMetrics& m, int64_t season) {
 }
 
 // Series models: forecasts 1..H rows ahead in original units beside the
-// persistence and seasonal-naive baselines (runtime/series_forecast.h),
-// stateful or from windows of W rows (runtime/series_predictors.h).
+// persistence and seasonal-naive baselines (inference/series_forecast.h),
+// stateful or from windows of W rows (inference/series_predictors.h).
 int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags& flags) {
   const std::string dir = flags.Get("data");
   const std::string split_name = flags.Get("split", "valid");

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
+#include "rnnflow/base/status_macros.h"
 
 namespace rnnflow {
 

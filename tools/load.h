@@ -6,10 +6,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
-#include "runtime/checkpoint.h"
-#include "runtime/tensor.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/checkpoint.h"
+#include "rnnflow/runtime/tensor.h"
 
 namespace rnnflow {
 

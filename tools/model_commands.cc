@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "graph/cost_model.h"
-#include "graph/dot_export.h"
-#include "runtime/session.h"
+#include "rnnflow/graph/cost_model.h"
+#include "rnnflow/graph/dot_export.h"
+#include "rnnflow/runtime/session.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/load.h"

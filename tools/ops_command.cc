@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "absl/strings/str_format.h"
-#include "graph/op_registry.h"
+#include "rnnflow/graph/op_registry.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/load.h"

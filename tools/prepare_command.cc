@@ -7,10 +7,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "runtime/corpus.h"
-#include "runtime/csv.h"
-#include "runtime/documents.h"
-#include "runtime/example_prepare.h"
+#include "rnnflow/dataset/corpus.h"
+#include "rnnflow/dataset/csv.h"
+#include "rnnflow/dataset/documents.h"
+#include "rnnflow/dataset/example_prepare.h"
 #include "tools/flags.h"
 #include "tools/load.h"
 
@@ -35,7 +35,7 @@ const char kSummary[] =
     "valid, then\n"
     "test. `rnnflow prepare text --help` and `rnnflow prepare series --help` "
     "list the flags;\n"
-    "runtime/corpus.h, runtime/csv.h and runtime/token_streams.h document the "
+    "dataset/corpus.h, dataset/csv.h and dataset/token_streams.h document the "
     "formats.";
 
 std::string Megabytes(int64_t bytes) {
@@ -76,7 +76,7 @@ int RunPrepareText(const std::vector<std::string>& args) {
             "documents: their\n"
             "concatenation is prepared the same way, and DIR/{train,valid,test}.docs "
             "list the token\n"
-            "positions where documents start (runtime/documents.h), which a "
+            "positions where documents start (dataset/documents.h), which a "
             "graph input with\n"
             "`feed: RESETS` turns into state resets.",
             specs);
@@ -156,7 +156,7 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
             "writes DIR/{train,valid,test}.ex, DIR/vocab.tsv (train split, <pad>=0, <unk>=1),\n"
             "DIR/labels.tsv, DIR/rules.tsv (so `rnnflow predict` tokenises alike). Records\n"
             "without text or label are skipped and counted. Errors name FILE:LINE:COLUMN.\n"
-            "runtime/example_prepare.h, runtime/example_text.h and runtime/example_file.h\n"
+            "dataset/example_prepare.h, dataset/example_text.h and dataset/example_file.h\n"
             "document the rules and formats.",
             specs);
   ParsedFlags flags;

@@ -1,6 +1,6 @@
 // `rnnflow prepare text|series`: turns a text corpus into a vocabulary and
-// token files (runtime/corpus.h), or CSV columns into a normalised float
-// series (runtime/csv.h), streaming with bounded memory.
+// token files (dataset/corpus.h), or CSV columns into a normalised float
+// series (dataset/csv.h), streaming with bounded memory.
 #ifndef RNNFLOW_TOOLS_PREPARE_COMMAND_H_
 #define RNNFLOW_TOOLS_PREPARE_COMMAND_H_
 

@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "dist/mpi_reducer.h"
-#include "graph/model_loader.h"
-#include "runtime/initializer.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dist/mpi_reducer.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/initializer.h"
+#include "rnnflow/training/trainer.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/load.h"

@@ -4,7 +4,7 @@
 //   build/bidirectional_tagger_bidirectional_tagger_builder --check model.pbtxt   # same model?
 //   build/bidirectional_tagger_bidirectional_tagger_builder --data DIR [--steps N]
 #include "examples/builder_main.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace {
 

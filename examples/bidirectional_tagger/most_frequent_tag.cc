@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/example_file.h"
+#include "rnnflow/dataset/example_file.h"
 
 namespace {
 

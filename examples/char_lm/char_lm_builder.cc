@@ -4,7 +4,7 @@
 //   build/char_lm_char_lm_builder --check model.pbtxt     # same model as the file?
 //   build/char_lm_char_lm_builder --data corpus.txt [--steps N]   # train it
 #include "examples/builder_main.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 //   build/custom_cell_custom_cell_builder --check model.pbtxt    # same model as the file?
 //   build/custom_cell_custom_cell_builder --data corpus.txt [--steps N]   # train it
 #include "examples/builder_main.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 //   build/forecast_forecast_builder --data DIR [--steps N]  # train it on a
 //                                  # directory from `rnnflow prepare series`
 #include "examples/builder_main.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace {
 

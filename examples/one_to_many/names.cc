@@ -23,10 +23,10 @@
 #include "absl/strings/str_join.h"
 #include "examples/example_cli.h"
 #include "examples/one_to_many/names_data.h"
-#include "graph/model_loader.h"
-#include "runtime/example_file.h"
-#include "runtime/example_text.h"
-#include "runtime/generator.h"
+#include "rnnflow/dataset/example_file.h"
+#include "rnnflow/dataset/example_text.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/inference/generator.h"
 
 namespace rnnflow::one_to_many {
 namespace {

@@ -6,7 +6,7 @@
 // The gender (0 female, 1 male: the prepared label, fed as a float) is turned
 // into a 32-wide vector that is added to the input of every step, so the
 // generator sees its condition at every step, and the step graph compiled for
-// T = 1 (runtime/generator.h) needs no special first step. Step 0's input is
+// T = 1 (inference/generator.h) needs no special first step. Step 0's input is
 // <s>; teacher forcing: the input at step t is the true letter t - 1, the
 // target (the prepared tags) the true letter t, </s> after the last one.
 // `unconditioned` drops the gender input: the baseline the README compares
@@ -15,7 +15,7 @@
 #define RNNFLOW_EXAMPLES_ONE_TO_MANY_NAMES_MODEL_H_
 
 #include "absl/status/statusor.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace rnnflow::one_to_many {
 

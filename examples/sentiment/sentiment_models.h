@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace rnnflow::sentiment {
 

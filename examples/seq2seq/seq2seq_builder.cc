@@ -5,7 +5,7 @@
 //   build/seq2seq_seq2seq_builder --check model.pbtxt     # same model as the file?
 //   build/seq2seq_seq2seq_builder --data DIR [--steps N]  # train on `prepare examples` output
 #include "examples/builder_main.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace {
 

@@ -24,8 +24,8 @@
 #include "examples/example_cli.h"
 #include "examples/vanilla_vs_gated/adding_model.h"
 #include "examples/vanilla_vs_gated/adding_task.h"
-#include "graph/model_loader.h"
-#include "runtime/trainer.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow::vanilla_vs_gated {
 namespace {

@@ -18,7 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "graph/builder.h"
+#include "rnnflow/graph/builder.h"
 
 namespace rnnflow::vanilla_vs_gated {
 

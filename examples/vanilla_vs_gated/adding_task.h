@@ -10,7 +10,7 @@
 // The generator is deterministic (SplitMix64 from the seed; no standard
 // library distribution, whose output differs between implementations), so a
 // (length, count, seed) triple names one data set on every machine. It writes
-// `.ex` files (runtime/example_file.h) the trainer reads like the output of
+// `.ex` files (dataset/example_file.h) the trainer reads like the output of
 // `rnnflow prepare examples`: tokens all 0 (vocabulary 1, unused by the
 // model), values F = 2 per step, a float label K = 1.
 #ifndef RNNFLOW_EXAMPLES_VANILLA_VS_GATED_ADDING_TASK_H_
@@ -24,10 +24,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
-#include "runtime/example_feed.h"
-#include "runtime/example_file.h"
-#include "runtime/session.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/dataset/example_file.h"
+#include "rnnflow/runtime/session.h"
+#include "rnnflow/training/example_feed.h"
 
 namespace rnnflow::vanilla_vs_gated {
 

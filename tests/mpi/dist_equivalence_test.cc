@@ -5,13 +5,13 @@
 #include <cmath>
 #include <cstring>
 
-#include "dist/mpi_reducer.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "ops/optimizer.h"
-#include "runtime/initializer.h"
-#include "runtime/session.h"
+#include "rnnflow/dist/mpi_reducer.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/initializer.h"
+#include "rnnflow/runtime/session.h"
+#include "rnnflow/training/optimizer.h"
 
 namespace rnnflow {
 namespace {

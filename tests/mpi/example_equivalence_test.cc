@@ -8,12 +8,12 @@
 #include <fstream>
 #include <random>
 
-#include "dist/mpi_reducer.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/example_prepare.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/example_prepare.h"
+#include "rnnflow/dist/mpi_reducer.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dist/mpi_reducer.h"
-#include "graph/graph.h"
-#include "graph/model_loader.h"
 #include "gtest/gtest.h"
-#include "runtime/csv.h"
-#include "runtime/trainer.h"
+#include "rnnflow/dataset/csv.h"
+#include "rnnflow/dist/mpi_reducer.h"
+#include "rnnflow/graph/graph.h"
+#include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
 namespace {

@@ -1,5 +1,5 @@
 // Comparing a bfloat16 computation with the same one in float32 (the bf16
-// tests of ops/rnn_layer.h and ops/rnn_varlen_layer.h).
+// tests of ops/internal/rnn_layer.h and ops/internal/rnn_varlen_layer.h).
 #ifndef RNNFLOW_TESTS_TESTING_BF16_COMPARE_H_
 #define RNNFLOW_TESTS_TESTING_BF16_COMPARE_H_
 

@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "graph/status_macros.h"
-#include "runtime/kernel.h"
+#include "rnnflow/base/status_macros.h"
+#include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 

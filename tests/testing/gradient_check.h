@@ -40,12 +40,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "graph/op_registry.h"
-#include "graph/shape.h"
 #include "gtest/gtest.h"
-#include "proto/rnnflow.pb.h"
-#include "runtime/kernel.h"
-#include "runtime/tensor.h"
+#include "rnnflow/graph/op_registry.h"
+#include "rnnflow/graph/shape.h"
+#include "rnnflow/proto/rnnflow.pb.h"
+#include "rnnflow/runtime/kernel.h"
+#include "rnnflow/runtime/tensor.h"
 
 namespace rnnflow {
 
