@@ -16,7 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "rnnflow/base/status_macros.h"
-#include "rnnflow/dataset/data_io.h"
+#include "rnnflow/dataset/internal/data_io.h"
 #include "rnnflow/dataset/token_streams.h"
 
 namespace rnnflow {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rnnflow/base/status_macros.h"
-#include "rnnflow/dataset/data_io.h"
+#include "rnnflow/dataset/internal/data_io.h"
 
 namespace rnnflow {
 namespace {

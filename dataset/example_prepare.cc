@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "rnnflow/base/status_macros.h"
-#include "rnnflow/dataset/data_io.h"
+#include "rnnflow/dataset/internal/data_io.h"
 
 namespace rnnflow {
 namespace {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "rnnflow/dataset/corpus.h"
-#include "rnnflow/dataset/data_io.h"
+#include "rnnflow/dataset/internal/data_io.h"
 
 namespace rnnflow {
 namespace {

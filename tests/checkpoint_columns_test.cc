@@ -1,6 +1,6 @@
 // Gathering and splitting carried states along their column axis, as
-// data-parallel checkpoints do (training/checkpoint_columns.h).
-#include "rnnflow/training/checkpoint_columns.h"
+// data-parallel checkpoints do (training/internal/checkpoint_columns.h).
+#include "rnnflow/training/internal/checkpoint_columns.h"
 
 #include <vector>
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "rnnflow/dataset/data_io.h"
+#include "rnnflow/dataset/internal/data_io.h"
 #include "rnnflow/dataset/token_streams.h"
 
 namespace rnnflow {

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "rnnflow/base/status_macros.h"
-#include "rnnflow/training/checkpoint_columns.h"
+#include "rnnflow/training/internal/checkpoint_columns.h"
 
 namespace rnnflow {
 namespace {

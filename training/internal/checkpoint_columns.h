@@ -1,8 +1,8 @@
 // Data-parallel checkpoints hold every global column's carried state; each
 // worker holds only its own columns. These convert between the two layouts
 // along a tensor's column axis (Session::carried_state_column_axes()).
-#ifndef RNNFLOW_TRAINING_CHECKPOINT_COLUMNS_H_
-#define RNNFLOW_TRAINING_CHECKPOINT_COLUMNS_H_
+#ifndef RNNFLOW_TRAINING_INTERNAL_CHECKPOINT_COLUMNS_H_
+#define RNNFLOW_TRAINING_INTERNAL_CHECKPOINT_COLUMNS_H_
 
 #include <cstdint>
 #include <vector>
@@ -27,4 +27,4 @@ absl::StatusOr<std::vector<float>> TakeColumns(absl::Span<const float> values, c
 
 }  // namespace rnnflow
 
-#endif  // RNNFLOW_TRAINING_CHECKPOINT_COLUMNS_H_
+#endif  // RNNFLOW_TRAINING_INTERNAL_CHECKPOINT_COLUMNS_H_

@@ -1,4 +1,4 @@
-#include "rnnflow/dataset/data_io.h"
+#include "rnnflow/dataset/internal/data_io.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>

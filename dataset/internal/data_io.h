@@ -2,8 +2,8 @@
 // (dataset/corpus.*, dataset/csv.*): block-wise reading, buffered writing to
 // a temporary name that is renamed into place on success, peak RSS, and
 // line:column positions of byte offsets for error messages.
-#ifndef RNNFLOW_DATASET_DATA_IO_H_
-#define RNNFLOW_DATASET_DATA_IO_H_
+#ifndef RNNFLOW_DATASET_INTERNAL_DATA_IO_H_
+#define RNNFLOW_DATASET_INTERNAL_DATA_IO_H_
 
 #include <cstdint>
 #include <cstring>
@@ -104,4 +104,4 @@ std::string JsonQuote(absl::string_view s);
 
 }  // namespace rnnflow
 
-#endif  // RNNFLOW_DATASET_DATA_IO_H_
+#endif  // RNNFLOW_DATASET_INTERNAL_DATA_IO_H_

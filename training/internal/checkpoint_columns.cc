@@ -1,4 +1,4 @@
-#include "rnnflow/training/checkpoint_columns.h"
+#include "rnnflow/training/internal/checkpoint_columns.h"
 
 #include <algorithm>
 
