@@ -1,6 +1,8 @@
 #include "rnnflow/ops/internal/rnn_layer.h"
 
 #include <cstring>
+#include <functional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +14,16 @@ namespace {
 using dnnl::memory;
 using Dt = dnnl::memory::data_type;
 using Tag = dnnl::memory::format_tag;
+
+// The forward-training and backward primitives of one oneDNN RNN kind, the
+// backward created with the forward as its hint.
+template <typename Fwd, typename Bwd>
+RnnPrimitives MakeRnnPair(const typename Fwd::desc& fwd, const typename Bwd::desc& bwd,
+                          const dnnl::primitive_attr& attr, const dnnl::engine& engine) {
+  const typename Fwd::primitive_desc fwd_pd(fwd, attr, engine);
+  const typename Bwd::primitive_desc bwd_pd(bwd, attr, engine, fwd_pd);
+  return RnnPrimitives{fwd_pd, bwd_pd, Fwd(fwd_pd), Bwd(bwd_pd)};
+}
 
 }  // namespace
 
@@ -82,70 +94,59 @@ RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction dir, int64_t
   const auto fwd_kind = dnnl::prop_kind::forward_training;
   const auto bwd_kind = dnnl::prop_kind::backward;
 
-  RnnPrimitives out;
   switch (cell) {
     case RnnCell::kRnnTanh:
     case RnnCell::kRnnRelu: {
       const auto activation =
           cell == RnnCell::kRnnTanh ? dnnl::algorithm::eltwise_tanh : dnnl::algorithm::eltwise_relu;
-      dnnl::vanilla_rnn_forward::desc fd(fwd_kind, activation, dir, act_in, act_state, wl_any,
-                                         wi_any, bias_any, act_out, act_state);
-      dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::vanilla_rnn_backward::desc bd(bwd_kind, activation, dir, act_in, act_state, wl_any,
-                                          wi_any, bias_any, act_out, act_state, layer_in, state,
-                                          dwl_any, dwi_any, bias_any, layer_out, state);
-      dnnl::vanilla_rnn_backward::primitive_desc bpd(bd, attr, engine, fpd);
-      out.fwd = dnnl::vanilla_rnn_forward(fpd);
-      out.bwd = dnnl::vanilla_rnn_backward(bpd);
-      out.fwd_pd = fpd;
-      out.bwd_pd = bpd;
-      break;
+      return MakeRnnPair<dnnl::vanilla_rnn_forward, dnnl::vanilla_rnn_backward>(
+          {fwd_kind, activation, dir, act_in, act_state, wl_any, wi_any, bias_any, act_out,
+           act_state},
+          {bwd_kind, activation, dir, act_in, act_state, wl_any, wi_any, bias_any, act_out,
+           act_state, layer_in, state, dwl_any, dwi_any, bias_any, layer_out, state},
+          attr, engine);
     }
-    case RnnCell::kLstm: {
-      dnnl::lstm_forward::desc fd(fwd_kind, dir, act_in, act_state, state_c, wl_any, wi_any,
-                                  bias_any, act_out, act_state, state_c);
-      dnnl::lstm_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::lstm_backward::desc bd(bwd_kind, dir, act_in, act_state, state_c, wl_any, wi_any,
-                                   bias_any, act_out, act_state, state_c, layer_in, state, state_c,
-                                   dwl_any, dwi_any, bias_any, layer_out, state, state_c);
-      dnnl::lstm_backward::primitive_desc bpd(bd, attr, engine, fpd);
-      out.fwd = dnnl::lstm_forward(fpd);
-      out.bwd = dnnl::lstm_backward(bpd);
-      out.fwd_pd = fpd;
-      out.bwd_pd = bpd;
-      break;
-    }
-    case RnnCell::kGru: {
-      dnnl::gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
-                                 act_out, act_state);
-      dnnl::gru_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
-                                  act_out, act_state, layer_in, state, dwl_any, dwi_any, bias_any,
-                                  layer_out, state);
-      dnnl::gru_backward::primitive_desc bpd(bd, attr, engine, fpd);
-      out.fwd = dnnl::gru_forward(fpd);
-      out.bwd = dnnl::gru_backward(bpd);
-      out.fwd_pd = fpd;
-      out.bwd_pd = bpd;
-      break;
-    }
+    case RnnCell::kLstm:
+      return MakeRnnPair<dnnl::lstm_forward, dnnl::lstm_backward>(
+          {fwd_kind, dir, act_in, act_state, state_c, wl_any, wi_any, bias_any, act_out, act_state,
+           state_c},
+          {bwd_kind, dir,     act_in,    act_state, state_c,  wl_any, wi_any,
+           bias_any, act_out, act_state, state_c,   layer_in, state,  state_c,
+           dwl_any,  dwi_any, bias_any,  layer_out, state,    state_c},
+          attr, engine);
+    case RnnCell::kGru:
     case RnnCell::kLbrGru: {
-      dnnl::lbr_gru_forward::desc fd(fwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
-                                     act_out, act_state);
-      dnnl::lbr_gru_forward::primitive_desc fpd(fd, attr, engine);
-      dnnl::lbr_gru_backward::desc bd(bwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any,
-                                      act_out, act_state, layer_in, state, dwl_any, dwi_any,
-                                      bias_any, layer_out, state);
-      dnnl::lbr_gru_backward::primitive_desc bpd(bd, attr, engine, fpd);
-      out.fwd = dnnl::lbr_gru_forward(fpd);
-      out.bwd = dnnl::lbr_gru_backward(bpd);
-      out.fwd_pd = fpd;
-      out.bwd_pd = bpd;
-      break;
+      // Both GRU forms take the same descriptor arguments.
+      auto gru = [&](auto forward, auto backward) {
+        using Fwd = decltype(forward);
+        using Bwd = decltype(backward);
+        return MakeRnnPair<Fwd, Bwd>(
+            {fwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any, act_out, act_state},
+            {bwd_kind, dir, act_in, act_state, wl_any, wi_any, bias_any, act_out, act_state,
+             layer_in, state, dwl_any, dwi_any, bias_any, layer_out, state},
+            attr, engine);
+      };
+      return cell == RnnCell::kGru ? gru(dnnl::gru_forward(), dnnl::gru_backward())
+                                   : gru(dnnl::lbr_gru_forward(), dnnl::lbr_gru_backward());
     }
   }
+  return RnnPrimitives{};
+}
 
-  return out;
+std::string RnnLayerDescription(const RnnLayerConfig& config, absl::string_view kind) {
+  return absl::StrCat(RnnCellName(config.cell), " layer", kind, " (T=", config.T, " N=", config.N,
+                      " I=", config.I, " H=", config.H,
+                      config.bidirectional ? " bidirectional" : "", config.bf16 ? " bf16)" : ")");
+}
+
+absl::Status SetUpRnnLayer(const std::string& what, const std::function<absl::Status()>& init) {
+  try {
+    return init();
+  } catch (const dnnl::error& e) {
+    return DnnlError(absl::StrCat("setup of ", what), e);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory setting up a ", what));
+  }
 }
 
 RnnLayer::RnnLayer(const RnnLayerConfig& config, const dnnl::engine& engine,
@@ -159,19 +160,7 @@ absl::StatusOr<std::unique_ptr<RnnLayer>> RnnLayer::Create(const RnnLayerConfig&
                                                            const dnnl::stream& stream) {
   RF_RETURN_IF_ERROR(CheckRnnLayerSizes(config));
   std::unique_ptr<RnnLayer> layer(new RnnLayer(config, engine, stream));
-  try {
-    RF_RETURN_IF_ERROR(layer->Init());
-  } catch (const dnnl::error& e) {
-    return DnnlError(
-        absl::StrCat("setup of ", RnnCellName(config.cell), " layer (T=", config.T, " N=", config.N,
-                     " I=", config.I, " H=", config.H, config.bidirectional ? " bidirectional" : "",
-                     config.bf16 ? " bf16)" : ")"),
-        e);
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "out of memory setting up a ", RnnCellName(config.cell), " layer (T=", config.T,
-        " N=", config.N, " I=", config.I, " H=", config.H, ")"));
-  }
+  RF_RETURN_IF_ERROR(SetUpRnnLayer(RnnLayerDescription(config, ""), [&] { return layer->Init(); }));
   return layer;
 }
 

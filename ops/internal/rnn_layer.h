@@ -21,6 +21,7 @@
 #define RNNFLOW_OPS_INTERNAL_RNN_LAYER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
@@ -28,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "rnnflow/ops/internal/dnnl_exec.h"
 
 namespace rnnflow {
@@ -81,6 +83,12 @@ struct RnnPrimitives {
 RnnPrimitives CreateRnnPrimitives(RnnCell cell, dnnl::rnn_direction direction, int64_t T, int64_t N,
                                   int64_t I, int64_t H, int64_t D, bool bf16,
                                   const dnnl::primitive_attr& attr, const dnnl::engine& engine);
+
+// "lstm layer<kind> (T=.. N=.. I=.. H=.. bidirectional bf16)", for errors.
+std::string RnnLayerDescription(const RnnLayerConfig& config, absl::string_view kind);
+// Runs a layer's primitive set-up `init`, turning oneDNN errors and failed
+// allocations into statuses naming `what` (RnnLayerDescription).
+absl::Status SetUpRnnLayer(const std::string& what, const std::function<absl::Status()>& init);
 
 class RnnLayer {
  public:

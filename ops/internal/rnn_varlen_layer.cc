@@ -31,16 +31,8 @@ absl::StatusOr<std::unique_ptr<RnnVarlenLayer>> RnnVarlenLayer::Create(const Rnn
                                                                        const dnnl::stream& stream) {
   RF_RETURN_IF_ERROR(CheckRnnLayerSizes(config));
   std::unique_ptr<RnnVarlenLayer> layer(new RnnVarlenLayer(config, engine, stream));
-  const std::string what =
-      absl::StrCat(RnnCellName(config.cell), " layer with lengths/resets (T=", config.T,
-                   " N=", config.N, " I=", config.I, " H=", config.H, config.bf16 ? " bf16)" : ")");
-  try {
-    RF_RETURN_IF_ERROR(layer->Init());
-  } catch (const dnnl::error& e) {
-    return DnnlError(absl::StrCat("setup of ", what), e);
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(absl::StrCat("out of memory setting up a ", what));
-  }
+  RF_RETURN_IF_ERROR(SetUpRnnLayer(RnnLayerDescription(config, " with lengths/resets"),
+                                   [&] { return layer->Init(); }));
   return layer;
 }
 
