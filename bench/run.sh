@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rnnflow vs PyTorch training throughput on configurations a-d of
-# /work/shared/bench/README.md, alternating the two systems, several
+# ../shared/bench/README.md (the shared folder beside the repository), alternating the two systems, several
 # repetitions each, at 2 threads and at 1 thread. Prints a markdown table
 # (medians) and keeps every RESULT line in $OUT_DIR/results.jsonl.
 #
@@ -9,7 +9,8 @@
 #
 # Environment:
 #   BUILD_DIR   rnnflow build with train_bench (default: <repo>/build-bench)
-#   TORCH_BENCH torch_rnn_bench.py (default: /work/shared/bench/torch_rnn_bench.py)
+#   SHARED_DIR  the shared folder (default: <repo>/../shared)
+#   TORCH_BENCH torch_rnn_bench.py (default: $SHARED_DIR/bench/torch_rnn_bench.py)
 #   PYTHON      Debian's python with torch (default: /usr/bin/python3)
 #   REPS, CONFIGS, THREADS, SECONDS_PER_RUN (rnnflow timed seconds, default 3)
 #   QUIET_CPUS  start a run only when other processes use less than this many
@@ -19,7 +20,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-bench}"
-TORCH_BENCH="${TORCH_BENCH:-/work/shared/bench/torch_rnn_bench.py}"
+SHARED_DIR="${SHARED_DIR:-$ROOT/../shared}"
+TORCH_BENCH="${TORCH_BENCH:-$SHARED_DIR/bench/torch_rnn_bench.py}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 REPS="${REPS:-5}"
 CONFIGS="${CONFIGS:-a b c d}"
@@ -77,10 +79,12 @@ record() {
     tail -5 "$file" >&2
     return 0
   fi
-  "$PYTHON" -c 'import json, sys
+  # The model is named by its path in the repository, wherever the clone is.
+  "$PYTHON" -c 'import json, os, sys
 r = json.loads(sys.argv[1]); r["system"] = sys.argv[2]; r["rep"] = int(sys.argv[3])
 r["busy_before"] = float(sys.argv[4]); r["uptime"] = sys.argv[5]
-print(json.dumps(r))' "$line" "$system" "$rep" "$busy" "$(uptime)" >> "$RESULTS"
+if "model" in r: r["model"] = os.path.relpath(r["model"], sys.argv[6])
+print(json.dumps(r))' "$line" "$system" "$rep" "$busy" "$(uptime)" "$ROOT" >> "$RESULTS"
 }
 
 {

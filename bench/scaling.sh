@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Data-parallel scaling on this machine, char-LM (configuration c of
-# /work/shared/bench/README.md): 1 rank x 1 thread vs 2 ranks x 1 thread
+# ../shared/bench/README.md, the shared folder beside the repository): 1 rank x 1 thread vs 2 ranks x 1 thread
 # (weak scaling: 64 streams per rank, T = 128), rnnflow (`rnnflow train` under
 # mpirun, bucketed overlapped all-reduce) beside PyTorch DistributedDataParallel
-# with gloo (/work/shared/bench/ddp_bench.py, same model and per-rank batch).
+# with gloo ($SHARED_DIR/bench/ddp_bench.py, same model and per-rank batch).
 # The four runs alternate, REPS times; prints a markdown table of medians and
 # keeps the raw results in $OUT_DIR.
 #
@@ -15,7 +15,7 @@
 # WARMUP; PyTorch: ddp_bench's step_s_median after its warm-up steps).
 #
 # Environment: BUILD_DIR (default <repo>/build), PYTHON (/usr/bin/python3, with
-# torch), DDP_BENCH, REPS, STEPS, WARMUP (5), BUCKET_MB (rnnflow --bucket-mb,
+# torch), SHARED_DIR (<repo>/../shared), DDP_BENCH, REPS, STEPS, WARMUP (5), BUCKET_MB (rnnflow --bucket-mb,
 # default 4: the char-LM's 3.5 MB of gradients then travel as one bucket, after
 # the whole backward pass; 1 gives 4 buckets that overlap it), QUIET_CPUS (0.3) and MAX_WAIT
 # (120 s): wait for a quiet machine before each run, OUT_DIR.
@@ -24,7 +24,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-DDP_BENCH="${DDP_BENCH:-/work/shared/bench/ddp_bench.py}"
+SHARED_DIR="${SHARED_DIR:-$ROOT/../shared}"
+DDP_BENCH="${DDP_BENCH:-$SHARED_DIR/bench/ddp_bench.py}"
 REPS="${REPS:-3}"
 STEPS="${STEPS:-30}"
 WARMUP="${WARMUP:-5}"

@@ -1,4 +1,4 @@
-// PyTorch reference cases (/work/shared/reference format: CASE.json with
+// PyTorch reference cases (../shared/reference format: CASE.json with
 // CASE.f32.bin and CASE.f64.bin beside it) and running them through rnnflow's
 // fused recurrent ops, built through the op registry exactly as a plan would
 // build them (schema shape function -> KernelInit -> KernelRegistry).

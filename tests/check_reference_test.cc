@@ -1,6 +1,7 @@
-// Runs every PyTorch reference case of /work/shared/reference (listed in its
-// index.json) through the fused recurrent ops and checks every output and
-// gradient against PyTorch's float64 values; plus bad-input handling.
+// Runs every PyTorch reference case of ../shared/reference (the shared folder
+// beside the repository; listed in its index.json) through the fused recurrent
+// ops and checks every output and gradient against PyTorch's float64 values;
+// plus bad-input handling.
 #include <cstdio>
 #include <fstream>
 #include <string>
