@@ -1,5 +1,5 @@
 // A non-owning view of a dense, row-major tensor. Buffers are owned by the
-// memory plan (runtime/memory_plan.h); kernels only ever see views, so the
+// memory plan (runtime/session.h); kernels only ever see views, so the
 // steady-state step allocates nothing.
 #ifndef RNNFLOW_RUNTIME_TENSOR_H_
 #define RNNFLOW_RUNTIME_TENSOR_H_
