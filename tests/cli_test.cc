@@ -1,66 +1,40 @@
 // The `rnnflow` command as a user runs it: prepare, train with checkpoints,
 // eval and generate, and their errors.
 #include <cmath>
-#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/command_line.h"
 
 namespace {
 
+using rnnflow::CommandResult;
+using rnnflow::RunCli;
 using testing::HasSubstr;
-
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
-Result RunCli(const std::string& args) {
-  const std::string cmd =
-      absl::StrCat("OMP_NUM_THREADS=1 " RNNFLOW_BINARY_DIR "/rnnflow ", args, " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 class CliTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "/rnnflow_cli_test_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str());
-    std::string text;
-    for (int i = 0; text.size() < 40000; ++i) text += "the cat sat on the mat. ";
-    std::ofstream(dir_ + "/corpus.txt") << text;
-    std::ofstream(dir_ + "/model.pbtxt") << R"(
-format_version: 1
-name: "tiny"
-input { name: "tokens"  dtype: INT32 dim: ["T", "N"] feed: TOKENS }
-input { name: "targets" dtype: INT32 dim: ["T", "N"] feed: NEXT_TOKENS }
-node { name: "embed" op: "Embedding" input: "tokens"
-       attr { key: "vocab" value { i: 256 } } attr { key: "dim" value { i: 8 } } }
-node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: 16 } } }
-node { name: "logits" op: "Dense" input: "lstm" attr { key: "units" value { i: 256 } } }
-node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] }
-loss: "loss"
-training { adam {} learning_rate { base: 0.01 } truncation_steps: 16 streams_per_worker: 4 }
-)";
+    dir_ = rnnflow::FreshTestDir("rnnflow_cli_test");
+    rnnflow::WriteCatSatCorpus(dir_ + "/corpus.txt", 40000);
+    std::ofstream(dir_ + "/model.pbtxt") << rnnflow::TinyByteLmModel(
+        "tiny",
+        "{ adam {} learning_rate { base: 0.01 } truncation_steps: 16 streams_per_worker: 4 }");
   }
   std::string dir_;
 };
 
 TEST_F(CliTest, PrepareTrainEvalGenerate) {
-  Result r = RunCli(absl::StrCat("prepare text ", dir_, "/corpus.txt --out ", dir_, "/prepared"));
+  CommandResult r =
+      RunCli(absl::StrCat("prepare text ", dir_, "/corpus.txt --out ", dir_, "/prepared"));
   ASSERT_EQ(r.status, 0) << r.output;
   r = RunCli(absl::StrCat("train ", dir_, "/model.pbtxt --data ", dir_, "/prepared --steps 60 ",
                           "--log-every 20 --checkpoint-dir ", dir_, "/run"));
@@ -96,7 +70,7 @@ TEST_F(CliTest, EvalResetsAtDocumentStartsLikeValidation) {
                "\"N\"] feed: RESETS }"},
               {"input: \"embed\"", "input: [\"embed\", \"\", \"\", \"\", \"resets\"]"}});
   std::ofstream(dir_ + "/docs.pbtxt") << model;
-  Result r = RunCli(absl::StrCat("prepare text ", docs, " --out ", dir_, "/prepared"));
+  CommandResult r = RunCli(absl::StrCat("prepare text ", docs, " --out ", dir_, "/prepared"));
   ASSERT_EQ(r.status, 0) << r.output;
   r = RunCli(absl::StrCat("train ", dir_, "/docs.pbtxt --data ", dir_, "/prepared --steps 40 ",
                           "--valid-every 40 --checkpoint-dir ", dir_, "/run"));
@@ -114,15 +88,10 @@ TEST_F(CliTest, EvalResetsAtDocumentStartsLikeValidation) {
 // forecast of the next row out; fed the series from its start it gives the
 // same numbers as `eval --forecasts` (which warms up from the start too).
 TEST_F(CliTest, PredictForecastsTheNextRowLikeEval) {
-  std::string csv = "t,v\n";
-  std::vector<std::string> rows;
-  for (int i = 0; i < 300; ++i) {
-    rows.push_back(absl::StrFormat("%.4f", 50 + 20 * std::sin(i * 0.3) + 3 * std::cos(i * 1.7)));
-    csv += absl::StrCat(i, ",", rows.back(), "\n");
-  }
-  std::ofstream(dir_ + "/series.csv") << csv;
+  const std::vector<std::string> rows = rnnflow::SineSeriesRows();
+  rnnflow::WriteSineSeriesCsv(dir_ + "/series.csv", rows);
   const std::string model = std::string(RNNFLOW_SOURCE_DIR) + "/examples/forecast/model.pbtxt";
-  Result r = RunCli(
+  CommandResult r = RunCli(
       absl::StrCat("prepare series ", dir_, "/series.csv --column v --out ", dir_, "/series"));
   ASSERT_EQ(r.status, 0) << r.output;
   r = RunCli(absl::StrCat("train ", model, " --data ", dir_,
@@ -159,8 +128,8 @@ TEST_F(CliTest, PredictForecastsTheNextRowLikeEval) {
 }
 
 TEST_F(CliTest, ErrorsAreReportedNotCrashes) {
-  Result r = RunCli(absl::StrCat("eval ", dir_, "/model.pbtxt --checkpoint ", dir_,
-                                 "/nothing --data ", dir_, "/corpus.txt"));
+  CommandResult r = RunCli(absl::StrCat("eval ", dir_, "/model.pbtxt --checkpoint ", dir_,
+                                        "/nothing --data ", dir_, "/corpus.txt"));
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.output, HasSubstr("rnnflow eval: "));
   r = RunCli("generate");

@@ -1,53 +1,32 @@
 // `rnnflow train / eval / predict` on forecasting models in windowed mode
 // and with multi-step horizons, as a user runs them, and their bad flags.
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/command_line.h"
 
 namespace {
 
+using rnnflow::CommandResult;
+using rnnflow::RunCli;
 using testing::HasSubstr;
-
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
-Result RunCli(const std::string& args) {
-  const std::string cmd =
-      absl::StrCat("OMP_NUM_THREADS=1 " RNNFLOW_BINARY_DIR "/rnnflow ", args, " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 class ForecastCliTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "/rnnflow_forecast_cli_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str());
-    std::string csv = "t,v\n";
-    for (int i = 0; i < 300; ++i) {
-      rows_.push_back(absl::StrFormat("%.4f", 50 + 20 * std::sin(i * 0.3) + 3 * std::cos(i * 1.7)));
-      csv += absl::StrCat(i, ",", rows_.back(), "\n");
-    }
-    std::ofstream(dir_ + "/series.csv") << csv;
+    dir_ = rnnflow::FreshTestDir("rnnflow_forecast_cli");
+    rows_ = rnnflow::SineSeriesRows();
+    rnnflow::WriteSineSeriesCsv(dir_ + "/series.csv", rows_);
     model_ = std::string(RNNFLOW_SOURCE_DIR) + "/examples/forecast/model.pbtxt";
     data_ = dir_ + "/series";
-    Result r =
+    CommandResult r =
         RunCli(absl::StrCat("prepare series ", dir_, "/series.csv --column v --out ", data_));
     ASSERT_EQ(r.status, 0) << r.output;
   }
@@ -66,9 +45,10 @@ class ForecastCliTest : public testing::Test {
 };
 
 TEST_F(ForecastCliTest, WindowedEvalAndPredictAgreeOnMultiStepForecasts) {
-  Result r = RunCli(absl::StrCat("train ", model_, " --data ", data_,
-                                 " --window 10 --steps 40 --streams-per-worker 4 --threads 1",
-                                 " --checkpoint-dir ", dir_, "/run"));
+  CommandResult r =
+      RunCli(absl::StrCat("train ", model_, " --data ", data_,
+                          " --window 10 --steps 40 --streams-per-worker 4 --threads 1",
+                          " --checkpoint-dir ", dir_, "/run"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("N=4 windows of W=10 rows"));
   r = RunCli(absl::StrCat("eval ", model_, " --checkpoint ", dir_, "/run --data ", data_,
@@ -124,7 +104,8 @@ TEST_F(ForecastCliTest, WindowedEvalAndPredictAgreeOnMultiStepForecasts) {
 }
 
 TEST_F(ForecastCliTest, BadWindowsAndHorizonsAreClearErrors) {
-  Result r = RunCli(absl::StrCat("train ", model_, " --data ", data_, " --window -1 --steps 1"));
+  CommandResult r =
+      RunCli(absl::StrCat("train ", model_, " --data ", data_, " --window -1 --steps 1"));
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--window must be >= 1 rows"));
   r = RunCli(absl::StrCat("train ", model_, " --data ", data_, " --window 500 --steps 1"));

@@ -3,11 +3,7 @@
 // written by one rank count and resumed by another.
 #include <unistd.h>
 
-#include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,28 +12,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rnnflow/runtime/checkpoint.h"
+#include "tests/testing/command_line.h"
 
 namespace {
 
 using testing::HasSubstr;
 
-struct Result {
-  int status;
-  std::string output;
-  double seconds;
-};
-
-Result Shell(const std::string& cmd) {
-  const auto start = std::chrono::steady_clock::now();
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, seconds};
-}
+using rnnflow::CommandResult;
+using rnnflow::RunCommand;
 
 std::string Mpirun() {
   return absl::StrCat("OMP_NUM_THREADS=1 mpirun --oversubscribe ",
@@ -50,12 +32,10 @@ std::vector<double> Losses(const std::string& path) {
   std::vector<double> out;
   std::string line;
   while (std::getline(in, line)) {
-    const size_t at = line.find("\"loss\": ");
-    if (at == std::string::npos) continue;
-    const size_t begin = at + 8;
+    const std::string loss = rnnflow::MetricsField(line, "loss");
+    if (loss.empty()) continue;
     double v = 0;
-    EXPECT_TRUE(absl::SimpleAtod(line.substr(begin, line.find_first_of(",}", begin) - begin), &v))
-        << line;
+    EXPECT_TRUE(absl::SimpleAtod(loss, &v)) << line;
     out.push_back(v);
   }
   return out;
@@ -91,33 +71,19 @@ void ExpectSameTensors(const std::vector<rnnflow::CheckpointTensor>& a,
 class MpiTrainTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "/rnnflow_mpi_train_test_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name();
-    ASSERT_EQ(std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()), 0);
-    std::string text;
-    while (text.size() < 60000) text += "the cat sat on the mat. ";
-    std::ofstream(dir_ + "/corpus.txt") << text;
-    std::ofstream(dir_ + "/model.pbtxt") << R"(
-format_version: 1
-name: "tiny"
-input { name: "tokens"  dtype: INT32 dim: ["T", "N"] feed: TOKENS }
-input { name: "targets" dtype: INT32 dim: ["T", "N"] feed: NEXT_TOKENS }
-node { name: "embed" op: "Embedding" input: "tokens"
-       attr { key: "vocab" value { i: 256 } } attr { key: "dim" value { i: 8 } } }
-node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: 16 } } }
-node { name: "logits" op: "Dense" input: "lstm" attr { key: "units" value { i: 256 } } }
-node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] }
-loss: "loss"
-training { adam {} learning_rate { base: 0.01 } truncation_steps: 16 streams_per_worker: 2 }
-)";
-    train_ = absl::StrCat(RNNFLOW_BINARY_DIR "/rnnflow train ", dir_, "/model.pbtxt --data ", dir_,
+    dir_ = rnnflow::FreshTestDir("rnnflow_mpi_train_test");
+    rnnflow::WriteCatSatCorpus(dir_ + "/corpus.txt", 60000);
+    std::ofstream(dir_ + "/model.pbtxt") << rnnflow::TinyByteLmModel(
+        "tiny",
+        "{ adam {} learning_rate { base: 0.01 } truncation_steps: 16 streams_per_worker: 2 }");
+    train_ = absl::StrCat(rnnflow::RnnflowBinary(), " train ", dir_, "/model.pbtxt --data ", dir_,
                           "/corpus.txt");
   }
   std::string dir_, train_;
 };
 
 TEST_F(MpiTrainTest, TwoRanksTrainWithOneGlobalBatch) {
-  Result r = Shell(Mpirun() + "-np 2 " + train_ + " --steps 30 --log-every 10");
+  CommandResult r = RunCommand(Mpirun() + "-np 2 " + train_ + " --steps 30 --log-every 10");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("data parallel: 2 ranks x 2 streams = 4 columns"));
   EXPECT_THAT(r.output, HasSubstr("rank 1 on "));
@@ -126,7 +92,8 @@ TEST_F(MpiTrainTest, TwoRanksTrainWithOneGlobalBatch) {
 }
 
 TEST_F(MpiTrainTest, DifferentCommandLinesFailFastNamingTheRank) {
-  Result r = Shell(Mpirun() + "-np 1 " + train_ + " --steps 30 : -np 1 " + train_ + " --steps 31");
+  CommandResult r =
+      RunCommand(Mpirun() + "-np 1 " + train_ + " --steps 30 : -np 1 " + train_ + " --steps 31");
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.output, HasSubstr("the model or the command line differs between rank 0 and "
                                   "rank 1 of 2"));
@@ -139,16 +106,17 @@ TEST_F(MpiTrainTest, AKilledRankEndsTheJobNamingItAndTheRunResumes) {
   const std::string ckpt = dir_ + "/ckpt";
   const std::string run = train_ + " --steps 100000 --log-every 1000 --allreduce-timeout 10 " +
                           "--checkpoint-every 20 --checkpoint-dir " + ckpt;
-  Result r = Shell(Mpirun() + "-np 1 " + run + " : -np 1 sh -c 'exec " + run +
-                   " & pid=$!; sleep 2; kill -9 $pid; wait $pid'");
+  CommandResult r = RunCommand(Mpirun() + "-np 1 " + run + " : -np 1 sh -c 'exec " + run +
+                               " & pid=$!; sleep 2; kill -9 $pid; wait $pid'");
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_LT(r.seconds, 40) << r.output;
   EXPECT_THAT(r.output, HasSubstr(",1]")) << "the message names rank 1: " << r.output;
   // Resume: both ranks continue from the newest periodic checkpoint.
   const int64_t step = Newest(ckpt).step;
   ASSERT_GE(step, 20) << r.output;
-  Result resumed = Shell(Mpirun() + "-np 2 " + train_ + " --checkpoint-dir " + ckpt +
-                         " --resume --no-validation --steps " + std::to_string(step + 10));
+  CommandResult resumed =
+      RunCommand(Mpirun() + "-np 2 " + train_ + " --checkpoint-dir " + ckpt +
+                 " --resume --no-validation --steps " + std::to_string(step + 10));
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr(absl::StrCat("at step ", step, "\n")));
   EXPECT_EQ(Newest(ckpt).step, step + 10);
@@ -159,8 +127,9 @@ TEST_F(MpiTrainTest, AKilledRankEndsTheJobNamingItAndTheRunResumes) {
 // as an uninterrupted single-process run of 4 streams (up to kTolerance).
 TEST_F(MpiTrainTest, CheckpointsResumeAtAnotherRankCount) {
   const std::string common = train_ + " --no-validation --log-every 5";
-  Result ref = Shell("OMP_NUM_THREADS=1 " + common + " --streams-per-worker 4 --steps 20 " +
-                     "--checkpoint-dir " + dir_ + "/ref --metrics " + dir_ + "/ref.jsonl");
+  CommandResult ref =
+      RunCommand("OMP_NUM_THREADS=1 " + common + " --streams-per-worker 4 --steps 20 " +
+                 "--checkpoint-dir " + dir_ + "/ref --metrics " + dir_ + "/ref.jsonl");
   ASSERT_EQ(ref.status, 0) << ref.output;
   const std::vector<double> ref_losses = Losses(dir_ + "/ref.jsonl");
   ASSERT_EQ(ref_losses.size(), 20u);
@@ -176,10 +145,10 @@ TEST_F(MpiTrainTest, CheckpointsResumeAtAnotherRankCount) {
                                            dir_, "/", name, ".jsonl");
     // Streams per worker: 4 alone, the model's 2 under 2 ranks; on resume
     // the checkpoint's 4 columns decide.
-    Result a = Shell(leg.first + common + flags + " --steps 10" +
-                     (leg.first == one ? " --streams-per-worker 4" : ""));
+    CommandResult a = RunCommand(leg.first + common + flags + " --steps 10" +
+                                 (leg.first == one ? " --streams-per-worker 4" : ""));
     ASSERT_EQ(a.status, 0) << name << a.output;
-    Result b = Shell(leg.second + common + flags + " --steps 20 --resume");
+    CommandResult b = RunCommand(leg.second + common + flags + " --steps 20 --resume");
     ASSERT_EQ(b.status, 0) << name << b.output;
     EXPECT_THAT(b.output, HasSubstr("at step 10\n")) << b.output;
     EXPECT_THAT(b.output, HasSubstr(leg.second == two ? "2 ranks x 2 streams = 4 columns"
@@ -203,15 +172,15 @@ TEST_F(MpiTrainTest, CheckpointsResumeAtAnotherRankCount) {
 
 TEST_F(MpiTrainTest, ResumingOnARankCountThatDoesNotDivideTheColumnsIsAClearError) {
   const std::string flags = " --no-validation --checkpoint-dir " + dir_ + "/ckpt";
-  ASSERT_EQ(Shell(Mpirun() + "-np 2 " + train_ + flags + " --steps 2").status, 0);
-  Result r = Shell(Mpirun() + "-np 3 " + train_ + flags + " --steps 4 --resume");
+  ASSERT_EQ(RunCommand(Mpirun() + "-np 2 " + train_ + flags + " --steps 2").status, 0);
+  CommandResult r = RunCommand(Mpirun() + "-np 3 " + train_ + flags + " --steps 4 --resume");
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.output, HasSubstr("ckpt-0000000002.rfck: written with 4 columns (ranks x streams "
                                   "per worker), which 3 ranks cannot share equally; resume with a "
                                   "number of ranks that divides 4"))
       << r.output;
-  Result n = Shell(Mpirun() + "-np 2 " + train_ + flags + " --steps 4 --resume " +
-                   "--streams-per-worker 4");
+  CommandResult n = RunCommand(Mpirun() + "-np 2 " + train_ + flags + " --steps 4 --resume " +
+                               "--streams-per-worker 4");
   EXPECT_NE(n.status, 0);
   EXPECT_THAT(n.output, HasSubstr("written with 4 columns; with 2 ranks that is 2 streams per "
                                   "worker, not --streams-per-worker 4"))
@@ -225,8 +194,8 @@ TEST_F(MpiTrainTest, AStopSignalToOneRankStopsEveryRankAtTheSameStep) {
   const std::string ckpt = dir_ + "/ckpt";
   const std::string run = train_ + " --steps 100000 --log-every 1000 --no-validation " +
                           "--checkpoint-every 0 --checkpoint-dir " + ckpt;
-  Result r = Shell(Mpirun() + "-np 1 " + run + " : -np 1 sh -c 'exec " + run +
-                   " & pid=$!; sleep 2; kill -TERM $pid; wait $pid'");
+  CommandResult r = RunCommand(Mpirun() + "-np 1 " + run + " : -np 1 sh -c 'exec " + run +
+                               " & pid=$!; sleep 2; kill -TERM $pid; wait $pid'");
   EXPECT_LT(r.seconds, 40) << r.output;
   EXPECT_NE(r.status, 0) << r.output;  // the ranks exit with 143
   EXPECT_THAT(r.output, HasSubstr("; continue with --resume")) << r.output;
@@ -234,8 +203,9 @@ TEST_F(MpiTrainTest, AStopSignalToOneRankStopsEveryRankAtTheSameStep) {
   ASSERT_GT(c.step, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr(absl::StrCat("stopped at step ", c.step, " of 100000")));
   EXPECT_EQ(c.num_streams, 4);
-  Result resumed = Shell(Mpirun() + "-np 2 " + train_ + " --checkpoint-dir " + ckpt +
-                         " --resume --no-validation --steps " + std::to_string(c.step + 5));
+  CommandResult resumed =
+      RunCommand(Mpirun() + "-np 2 " + train_ + " --checkpoint-dir " + ckpt +
+                 " --resume --no-validation --steps " + std::to_string(c.step + 5));
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr(absl::StrCat("at step ", c.step, "\n")));
 }
@@ -244,9 +214,10 @@ TEST_F(MpiTrainTest, AStopSignalToOneRankStopsEveryRankAtTheSameStep) {
 // checkpoint; mpirun's own SIGINT / SIGTERM handling kills ranks too soon.
 TEST_F(MpiTrainTest, SigusrOneToMpirunStopsEveryRankWithACheckpoint) {
   const std::string ckpt = dir_ + "/ckpt";
-  Result r = Shell("sh -c '" + Mpirun() + "-np 2 " + train_ +
-                   " --steps 100000 --log-every 1000 --no-validation --checkpoint-every 0 " +
-                   "--checkpoint-dir " + ckpt + " & pid=$!; sleep 2; kill -USR1 $pid; wait $pid'");
+  CommandResult r =
+      RunCommand("sh -c '" + Mpirun() + "-np 2 " + train_ +
+                 " --steps 100000 --log-every 1000 --no-validation --checkpoint-every 0 " +
+                 "--checkpoint-dir " + ckpt + " & pid=$!; sleep 2; kill -USR1 $pid; wait $pid'");
   EXPECT_LT(r.seconds, 40) << r.output;
   const rnnflow::CheckpointData c = Newest(ckpt);
   ASSERT_GT(c.step, 0) << r.output;

@@ -24,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rnnflow/runtime/checkpoint.h"
+#include "tests/testing/command_line.h"
 
 extern char** environ;
 
@@ -33,29 +34,18 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-constexpr char kBinary[] = RNNFLOW_BINARY_DIR "/rnnflow";
 constexpr int64_t kSteps = 300;
 
-constexpr char kModel[] = R"(
-format_version: 1
-name: "resume_lm"
-input { name: "tokens"  dtype: INT32 dim: ["T", "N"] feed: TOKENS }
-input { name: "targets" dtype: INT32 dim: ["T", "N"] feed: NEXT_TOKENS }
-node { name: "embed" op: "Embedding" input: "tokens"
-       attr { key: "vocab" value { i: 256 } } attr { key: "dim" value { i: 8 } } }
-node { name: "lstm" op: "LSTM" input: "embed" attr { key: "hidden" value { i: 16 } } }
-node { name: "logits" op: "Dense" input: "lstm" attr { key: "units" value { i: 256 } } }
-node { name: "loss" op: "SoftmaxCrossEntropy" input: ["logits", "targets"] }
-loss: "loss"
-training {
+// The training block of the command-line tests' byte-level LM
+// (TinyByteLmModel): a schedule, clipping and a seed.
+constexpr char kTraining[] = R"({
   adam {}
   learning_rate { base: 0.01 schedule: "cosine" warmup_steps: 10 }
   clip_global_norm: 5
   truncation_steps: 8
   streams_per_worker: 4
   seed: 5
-}
-)";
+})";
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,15 +62,6 @@ struct Metrics {
   int unparsed = 0;
 };
 
-std::string Field(const std::string& line, const std::string& name) {
-  const std::string key = absl::StrCat("\"", name, "\": ");
-  const size_t at = line.find(key);
-  if (at == std::string::npos) return "";
-  const size_t begin = at + key.size();
-  const size_t end = line.find_first_of(",}", begin);
-  return end == std::string::npos ? "" : line.substr(begin, end - begin);
-}
-
 Metrics ReadMetrics(const std::string& path) {
   Metrics m;
   std::istringstream in(ReadAll(path));
@@ -88,12 +69,12 @@ Metrics ReadMetrics(const std::string& path) {
   while (std::getline(in, line)) {
     int64_t step = 0;
     if (line.empty() || line.front() != '{' || line.back() != '}' ||
-        !absl::SimpleAtoi(Field(line, "step"), &step)) {
+        !absl::SimpleAtoi(MetricsField(line, "step"), &step)) {
       ++m.unparsed;
       continue;
     }
-    if (std::string l = Field(line, "loss"); !l.empty()) m.loss.emplace(step, l);
-    if (std::string v = Field(line, "valid_loss"); !v.empty()) m.valid_loss[step] = v;
+    if (std::string l = MetricsField(line, "loss"); !l.empty()) m.loss.emplace(step, l);
+    if (std::string v = MetricsField(line, "valid_loss"); !v.empty()) m.valid_loss[step] = v;
   }
   return m;
 }
@@ -105,7 +86,7 @@ class ResumeTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     model_ = dir_ + "/model.pbtxt";
-    std::ofstream(model_) << kModel;
+    std::ofstream(model_) << TinyByteLmModel("resume_lm", kTraining);
     corpus_ = dir_ + "/corpus.txt";
     std::string text;
     uint32_t x = 2024;
@@ -119,7 +100,7 @@ class ResumeTest : public ::testing::Test {
 
   // Common flags of every run; `name` selects the checkpoint dir and files.
   static std::vector<std::string> Args(const std::string& name) {
-    return {kBinary,
+    return {RnnflowBinary(),
             "train",
             model_,
             "--data",
@@ -377,7 +358,7 @@ TEST_F(ResumeTest, SigtermAlsoSavesAndExits143) {
 
 TEST_F(ResumeTest, ResumeWithoutCheckpointDirIsAUsageError) {
   const int status =
-      Wait(Spawn({kBinary, "train", model_, "--data", corpus_, "--resume"}, "usage"));
+      Wait(Spawn({RnnflowBinary(), "train", model_, "--data", corpus_, "--resume"}, "usage"));
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
   EXPECT_THAT(ReadAll(dir_ + "/usage.log"), HasSubstr("--resume needs --checkpoint-dir"));

@@ -12,11 +12,10 @@
 #include "rnnflow/runtime/initializer.h"
 #include "rnnflow/runtime/session.h"
 #include "rnnflow/training/optimizer.h"
+#include "tests/testing/mpi/equivalence.h"
 
 namespace rnnflow {
 namespace {
-
-MpiWorld* g_world = nullptr;
 
 constexpr char kModel[] = R"(
 format_version: 1
@@ -72,7 +71,7 @@ void Feed(Session& s, int64_t first_column, int64_t columns, int step) {
 }
 
 struct Trained {
-  std::vector<std::vector<float>> params;
+  ParamValues params;
   std::vector<float> losses;
 };
 
@@ -104,41 +103,36 @@ Trained Train(const Graph& graph, int64_t first_column, int64_t columns, Gradien
     s.CarryStates();
     out.losses.push_back(s.loss());
   }
-  for (const Tensor& p : s.params()) out.params.emplace_back(p.f32(), p.f32() + p.num_elements());
+  out.params = CopyParams(s);
   return out;
 }
 
 // Trains `model` on 2 ranks x kStreams and on 1 process x 2 kStreams and
 // requires the same parameters.
 void ExpectTwoRanksEqualOneProcess(const char* model) {
-  ASSERT_EQ(g_world->size(), 2) << "run under mpiexec -np 2";
+  ASSERT_EQ(TestWorld()->size(), 2) << "run under mpiexec -np 2";
   auto parsed = ParseModelText(model, "dp.pbtxt");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   auto graph = Graph::Build(parsed->model, parsed->source);
   ASSERT_TRUE(graph.ok()) << graph.status();
 
   // Small buckets, so the plan has several and they overlap the backward.
-  BucketedAllReducer reducer(g_world->comm(), 4 * 1024);
-  Trained parallel = Train(*graph, g_world->rank() * kStreams, kStreams, &reducer);
+  BucketedAllReducer reducer(TestWorld()->comm(), 4 * 1024);
+  Trained parallel = Train(*graph, TestWorld()->rank() * kStreams, kStreams, &reducer);
   EXPECT_GT(reducer.num_buckets(), 2);
-  EXPECT_TRUE(g_world->CheckSameEverywhere("bucket plan", reducer.PlanHash()).ok());
+  EXPECT_TRUE(TestWorld()->CheckSameEverywhere("bucket plan", reducer.PlanHash()).ok());
 
   Trained single = Train(*graph, 0, 2 * kStreams, nullptr);
   // Tolerance: the two runs add the same per-position gradients in a
   // different order (per rank, then across ranks), about 1e-7 relative per
   // step; 4 Adam steps at lr 0.01 keep differences far below 1e-5.
-  for (size_t p = 0; p < single.params.size(); ++p) {
-    for (size_t i = 0; i < single.params[p].size(); ++i) {
-      ASSERT_NEAR(parallel.params[p][i], single.params[p][i], 1e-5)
-          << "parameter " << graph->params()[p].name << "[" << i << "]";
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSameParams(*graph, parallel.params, single.params, 1e-5));
   // The parameters are identical on both ranks bit for bit.
   uint64_t h = 0;
   for (const auto& p : parallel.params) {
     h = StableHash(std::string(reinterpret_cast<const char*>(p.data()), p.size() * 4), h);
   }
-  EXPECT_TRUE(g_world->CheckSameEverywhere("trained parameters", h).ok());
+  EXPECT_TRUE(TestWorld()->CheckSameEverywhere("trained parameters", h).ok());
 }
 
 TEST(DistEquivalenceTest, TwoRanksEqualOneProcessWithAllStreams) {
@@ -153,7 +147,7 @@ TEST(DistEquivalenceTest, TwoRanksEqualOneProcessWithDropout) {
 
 TEST(DistEquivalenceTest, MismatchedConfigurationFailsFastOnEveryRank) {
   const absl::Status s =
-      g_world->CheckSameEverywhere("model hash", g_world->rank() == 0 ? 1234 : 5678);
+      TestWorld()->CheckSameEverywhere("model hash", TestWorld()->rank() == 0 ? 1234 : 5678);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(),
             "model hash differs between rank 0 and rank 1 of 2; every rank must run the same "
@@ -162,19 +156,3 @@ TEST(DistEquivalenceTest, MismatchedConfigurationFailsFastOnEveryRank) {
 
 }  // namespace
 }  // namespace rnnflow
-
-int main(int argc, char** argv) {
-  testing::InitGoogleTest(&argc, argv);
-  auto world = rnnflow::MpiWorld::Init(&argc, &argv);
-  if (!world.ok()) {
-    fprintf(stderr, "%s\n", std::string(world.status().message()).c_str());
-    return 1;
-  }
-  rnnflow::g_world = world->get();
-  // Only rank 0 prints results; every rank runs every test.
-  if ((*world)->rank() != 0) {
-    delete testing::UnitTest::GetInstance()->listeners().Release(
-        testing::UnitTest::GetInstance()->listeners().default_result_printer());
-  }
-  return RUN_ALL_TESTS();
-}

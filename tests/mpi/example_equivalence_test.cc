@@ -4,7 +4,6 @@
 // partial last batches, per-step masks that leave the ranks with
 // different numbers of real positions, and dropout.
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -14,11 +13,10 @@
 #include "rnnflow/graph/graph.h"
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/training/trainer.h"
+#include "tests/testing/mpi/equivalence.h"
 
 namespace rnnflow {
 namespace {
-
-MpiWorld* g_world = nullptr;
 
 // A per-step tagger: the masked loss counts each example's own length. Its
 // dropout draws by global batch slot, so the ranks drop what one process does.
@@ -55,8 +53,6 @@ std::string Prepare(const std::string& dir) {
     json += std::string(i ? "," : "") + "{\"w\": [" + words + "\"], \"t\": [" + tags + "\"]}";
   }
   json += "]";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
   std::ofstream(dir + "/in.json") << json;
   ExamplePrepareOptions o;
   o.fields.text = "w";
@@ -70,8 +66,8 @@ std::string Prepare(const std::string& dir) {
   return dir + "/prep";
 }
 
-std::vector<std::vector<float>> Train(const Graph& graph, const std::string& data, int64_t n,
-                                      GradientReducer* reducer, int rank, int ranks) {
+ParamValues Train(const Graph& graph, const std::string& data, int64_t n, GradientReducer* reducer,
+                  int rank, int ranks) {
   TrainerOptions o;
   o.data_path = data;
   o.streams = n;
@@ -85,46 +81,21 @@ std::vector<std::vector<float>> Train(const Graph& graph, const std::string& dat
   EXPECT_TRUE(trainer.ok()) << trainer.status();
   auto run = (*trainer)->Run();
   EXPECT_TRUE(run.ok()) << run.status();
-  std::vector<std::vector<float>> params;
-  for (const Tensor& p : (*trainer)->session().params()) {
-    params.emplace_back(p.f32(), p.f32() + p.num_elements());
-  }
-  return params;
+  return CopyParams((*trainer)->session());
 }
 
 TEST(ExampleEquivalenceTest, TwoRanksOfNEqualOneProcessOf2N) {
-  ASSERT_EQ(g_world->size(), 2) << "run under mpiexec -np 2";
+  ASSERT_EQ(TestWorld()->size(), 2) << "run under mpiexec -np 2";
   auto parsed = ParseModelText(kModel, "dp_tagger.pbtxt");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   auto graph = Graph::Build(parsed->model, parsed->source);
   ASSERT_TRUE(graph.ok()) << graph.status();
-  const std::string data =
-      Prepare(::testing::TempDir() + "/example_dp_rank" + std::to_string(g_world->rank()));
-  BucketedAllReducer reducer(g_world->comm(), 1024);
-  const auto parallel = Train(*graph, data, 4, &reducer, g_world->rank(), 2);
+  const std::string data = Prepare(FreshRankDir("example_dp"));
+  BucketedAllReducer reducer(TestWorld()->comm(), 1024);
+  const auto parallel = Train(*graph, data, 4, &reducer, TestWorld()->rank(), 2);
   const auto single = Train(*graph, data, 8, nullptr, 0, 1);
-  for (size_t p = 0; p < single.size(); ++p) {
-    for (size_t i = 0; i < single[p].size(); ++i) {
-      ASSERT_NEAR(parallel[p][i], single[p][i], 2e-5)
-          << "parameter " << graph->params()[p].name << "[" << i << "]";
-    }
-  }
+  ExpectSameParams(*graph, parallel, single, 2e-5);
 }
 
 }  // namespace
 }  // namespace rnnflow
-
-int main(int argc, char** argv) {
-  testing::InitGoogleTest(&argc, argv);
-  auto world = rnnflow::MpiWorld::Init(&argc, &argv);
-  if (!world.ok()) {
-    fprintf(stderr, "%s\n", std::string(world.status().message()).c_str());
-    return 1;
-  }
-  rnnflow::g_world = world->get();
-  if ((*world)->rank() != 0) {
-    delete testing::UnitTest::GetInstance()->listeners().Release(
-        testing::UnitTest::GetInstance()->listeners().default_result_printer());
-  }
-  return RUN_ALL_TESTS();
-}

@@ -3,7 +3,6 @@
 // process with 2N, up to float summation order, across an epoch boundary,
 // and validate to the same loss.
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 
 #include "gtest/gtest.h"
@@ -12,11 +11,10 @@
 #include "rnnflow/graph/graph.h"
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/training/trainer.h"
+#include "tests/testing/mpi/equivalence.h"
 
 namespace rnnflow {
 namespace {
-
-MpiWorld* g_world = nullptr;
 
 constexpr char kModel[] = R"(
 format_version: 1
@@ -33,8 +31,6 @@ training { adam {} learning_rate { base: 0.01 } clip_global_norm: 1 window: 7 se
 
 // 120 rows of two columns: train 84 rows = 77 windows of 7, valid 24 = 17.
 std::string Prepare(const std::string& dir) {
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
   {
     std::ofstream out(dir + "/in.csv");
     out << "a,b\n";
@@ -50,7 +46,7 @@ std::string Prepare(const std::string& dir) {
 }
 
 struct TrainedRun {
-  std::vector<std::vector<float>> params;
+  ParamValues params;
   float valid_loss = 0;
 };
 
@@ -75,48 +71,24 @@ TrainedRun Train(const Graph& graph, const std::string& data, int64_t n, Gradien
   auto valid = (*trainer)->Validate(1);
   EXPECT_TRUE(valid.ok()) << valid.status();
   if (valid.ok()) run.valid_loss = *valid;
-  for (const Tensor& p : (*trainer)->session().params()) {
-    run.params.emplace_back(p.f32(), p.f32() + p.num_elements());
-  }
+  run.params = CopyParams((*trainer)->session());
   return run;
 }
 
 TEST(SeriesWindowEquivalenceTest, TwoRanksOfNWindowsEqualOneProcessOf2N) {
-  ASSERT_EQ(g_world->size(), 2) << "run under mpiexec -np 2";
+  ASSERT_EQ(TestWorld()->size(), 2) << "run under mpiexec -np 2";
   auto parsed = ParseModelText(kModel, "dp_windows.pbtxt");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   auto graph = Graph::Build(parsed->model, parsed->source);
   ASSERT_TRUE(graph.ok()) << graph.status();
-  const std::string data =
-      Prepare(::testing::TempDir() + "/series_dp_rank" + std::to_string(g_world->rank()));
-  BucketedAllReducer reducer(g_world->comm(), 1024);
-  const TrainedRun parallel = Train(*graph, data, 3, &reducer, g_world, g_world->rank(), 2);
+  const std::string data = Prepare(FreshRankDir("series_dp"));
+  BucketedAllReducer reducer(TestWorld()->comm(), 1024);
+  const TrainedRun parallel = Train(*graph, data, 3, &reducer, TestWorld(), TestWorld()->rank(), 2);
   const TrainedRun single = Train(*graph, data, 6, nullptr, nullptr, 0, 1);
-  ASSERT_EQ(parallel.params.size(), single.params.size());
-  for (size_t p = 0; p < single.params.size(); ++p) {
-    for (size_t i = 0; i < single.params[p].size(); ++i) {
-      ASSERT_NEAR(parallel.params[p][i], single.params[p][i], 2e-5)
-          << "parameter " << graph->params()[p].name << "[" << i << "]";
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSameParams(*graph, parallel.params, single.params, 2e-5));
   EXPECT_NEAR(parallel.valid_loss, single.valid_loss, 1e-5);
   EXPECT_GT(single.valid_loss, 0);
 }
 
 }  // namespace
 }  // namespace rnnflow
-
-int main(int argc, char** argv) {
-  testing::InitGoogleTest(&argc, argv);
-  auto world = rnnflow::MpiWorld::Init(&argc, &argv);
-  if (!world.ok()) {
-    fprintf(stderr, "%s\n", std::string(world.status().message()).c_str());
-    return 1;
-  }
-  rnnflow::g_world = world->get();
-  if ((*world)->rank() != 0) {
-    delete testing::UnitTest::GetInstance()->listeners().Release(
-        testing::UnitTest::GetInstance()->listeners().default_result_printer());
-  }
-  return RUN_ALL_TESTS();
-}
