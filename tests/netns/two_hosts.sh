@@ -83,7 +83,9 @@ AGENT
 chmod +x "$WORK/netns-rsh"
 printf '%s1 slots=1\n%s2 slots=1\n' "$NET" "$NET" > "$WORK/hosts"
 
-# The tiny LM of tests/mpi_train_test.cc, on a small corpus.
+# The tiny LM of the command-line tests (TinyByteLmModel in
+# tests/testing/command_line.cc, as tests/mpi_train_test.cc writes it), on a
+# small corpus.
 for _ in $(seq 2500); do printf 'the cat sat on the mat. '; done > "$WORK/corpus.txt"
 cat > "$WORK/model.pbtxt" << 'MODEL'
 format_version: 1
