@@ -1,12 +1,10 @@
-// Small pieces the command-line programs of examples/ share (beside
-// builder_main.h): `VERB --key value ... [positional]` arguments, and a
-// trained model's parameters from a checkpoint.
+// The argument parser the command-line programs of examples/ share (beside
+// builder_main.h): `VERB --key value ... [positional]`.
 #ifndef RNNFLOW_EXAMPLES_EXAMPLE_CLI_H_
 #define RNNFLOW_EXAMPLES_EXAMPLE_CLI_H_
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,9 +12,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "rnnflow/base/status_macros.h"
-#include "rnnflow/graph/graph.h"
-#include "rnnflow/runtime/checkpoint.h"
 
 namespace rnnflow::examples {
 
@@ -74,29 +69,6 @@ inline absl::StatusOr<Args> ParseArgs(int argc, char** argv, const std::vector<s
     a.flags[key] = argv[++i];
   }
   return a;
-}
-
-// The newest valid checkpoint of a directory (or one file) that belongs to
-// `graph`'s model.
-inline absl::StatusOr<CheckpointData> LoadCheckpointOf(const Graph& graph,
-                                                       const std::string& path) {
-  RF_ASSIGN_OR_RETURN(CheckpointData ckpt, std::filesystem::is_directory(path)
-                                               ? LoadLatestCheckpoint(path)
-                                               : LoadCheckpoint(path));
-  if (!CheckpointBelongsTo(ckpt.model_hash, graph.model())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(ckpt.path, ": this checkpoint belongs to model '", ckpt.model_name,
-                     "', not to '", graph.model().name(), "' (use the model it was trained with)"));
-  }
-  return ckpt;
-}
-
-// Copies the checkpoint's parameters into `dst` (Graph::params() order).
-inline absl::Status RestoreParamsOf(const Graph& graph, const CheckpointData& ckpt,
-                                    const std::vector<Tensor>& dst) {
-  std::vector<std::string> names;
-  for (const ParamInfo& p : graph.params()) names.push_back(p.name);
-  return RestoreCheckpointTensors(ckpt.path, "parameter", ckpt.params, names, dst);
 }
 
 }  // namespace rnnflow::examples

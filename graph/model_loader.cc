@@ -401,6 +401,11 @@ absl::StatusOr<LoadedModel> LoadModelFile(const std::string& path) {
   return ParseModelText(text, path);
 }
 
+absl::StatusOr<Graph> LoadGraph(const std::string& path, const GraphOptions& options) {
+  RF_ASSIGN_OR_RETURN(LoadedModel loaded, LoadModelFile(path));
+  return Graph::Build(loaded.model, loaded.source, options);
+}
+
 std::string ModelToText(const ModelDef& model) {
   TextFormat::Printer printer;
   printer.SetUseShortRepeatedPrimitives(true);

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "rnnflow/base/status_macros.h"
+#include "rnnflow/graph/graph.h"
 #include "rnnflow/graph/source_map.h"
 #include "rnnflow/proto/rnnflow.pb.h"
 
@@ -24,6 +25,10 @@ absl::StatusOr<LoadedModel> ParseModelText(absl::string_view text, const std::st
 
 // Reads and parses a file.
 absl::StatusOr<LoadedModel> LoadModelFile(const std::string& path);
+
+// Reads, parses and builds a model file: the graph a command or program
+// trains or runs (errors point into the file).
+absl::StatusOr<Graph> LoadGraph(const std::string& path, const GraphOptions& options = {});
 
 // Text form of a model (what ParseModelText reads back).
 std::string ModelToText(const ModelDef& model);

@@ -1,5 +1,6 @@
 // Checkpoint files: round trip, corruption and truncation detection, model
-// checks, pruning, atomic writes, and exact in-process resume of a Trainer.
+// checks, pruning, atomic writes, exact in-process resume of a Trainer, and
+// a trained graph's checkpoint and parameters (runtime/graph_checkpoint.h).
 #include "rnnflow/runtime/checkpoint.h"
 
 #include <unistd.h>
@@ -16,7 +17,9 @@
 #include "gtest/gtest.h"
 #include "rnnflow/graph/graph.h"
 #include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/graph_checkpoint.h"
 #include "rnnflow/runtime/initializer.h"
+#include "rnnflow/runtime/session.h"
 #include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
@@ -507,6 +510,126 @@ TEST(CheckpointTrainerTest, DifferentModelIsAClearError) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->size(), 2u);
   }
+}
+
+// --- a trained graph's checkpoint (graph_checkpoint.h) -------------------------
+
+TEST(GraphCheckpointTest, LoadGraphReadsAndBuildsAModelFile) {
+  const std::string dir = FreshDir("load_graph");
+  std::string text = kModel;
+  text.replace(text.find("HIDDEN"), 6, "16");
+  text.replace(text.find("LSTM_ATTRS"), 10, "");
+  text.replace(text.find("EXTRA"), 5, "");
+  WriteAll(dir + "/model.pbtxt", text);
+  auto graph = LoadGraph(dir + "/model.pbtxt");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(graph->model().name(), "ckpt_lm");
+  EXPECT_EQ(graph->NumParameters(), BuildModel()->graph.NumParameters());
+
+  EXPECT_THAT(LoadGraph(dir + "/absent.pbtxt").status().message(), HasSubstr("absent.pbtxt"));
+  // Errors from building point into the file.
+  WriteAll(dir + "/bad.pbtxt", text.substr(0, text.find("loss: \"loss\"")) + "loss: \"nope\"\n");
+  auto bad = LoadGraph(dir + "/bad.pbtxt");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("bad.pbtxt:"));
+  // Inference-only graphs need no loss.
+  WriteAll(dir + "/no_loss.pbtxt", text.substr(0, text.find("loss: \"loss\"")));
+  EXPECT_FALSE(LoadGraph(dir + "/no_loss.pbtxt").ok());
+  GraphOptions inference;
+  inference.require_loss = false;
+  EXPECT_TRUE(LoadGraph(dir + "/no_loss.pbtxt", inference).ok());
+}
+
+TEST(GraphCheckpointTest, LoadsTheNewestValidCheckpointOfItsModel) {
+  const std::string dir = FreshDir("for_graph");
+  TrainTwoSteps(dir);
+  auto model = BuildModel();
+  std::vector<std::string> warnings;
+  auto latest = LoadCheckpointFor(model->graph, dir, &warnings);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->step, 2);
+  EXPECT_TRUE(warnings.empty());
+  // A file names itself.
+  auto file = LoadCheckpointFor(model->graph, latest->path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->path, latest->path);
+
+  // A newer corrupt checkpoint is skipped, and the caller is told why.
+  CheckpointData newer = *latest;
+  newer.step = 3;
+  ASSERT_TRUE(SaveCheckpoint(dir, newer, 0).ok());
+  const std::string corrupt = dir + "/ckpt-0000000003.rfck";
+  const std::string bytes = ReadAll(corrupt);
+  WriteAll(corrupt, bytes.substr(0, bytes.size() / 2));
+  auto fallback = LoadCheckpointFor(model->graph, dir, &warnings);
+  ASSERT_TRUE(fallback.ok()) << fallback.status();
+  EXPECT_EQ(fallback->step, 2);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], HasSubstr(corrupt));
+  EXPECT_TRUE(LoadCheckpointFor(model->graph, dir).ok());  // warnings are optional
+
+  EXPECT_TRUE(absl::IsNotFound(LoadCheckpointFor(model->graph, FreshDir("none")).status()));
+}
+
+TEST(GraphCheckpointTest, ACheckpointOfAnotherGraphIsRefusedNamingBoth) {
+  const std::string dir = FreshDir("other_graph");
+  TrainTwoSteps(dir);
+  // Same parameter shapes, another graph: only the model hash tells.
+  auto other = BuildModel(16, R"(attr { key: "ignore_label" value { i: 0 } })");
+  auto loaded = LoadCheckpointFor(other->graph, dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(loaded.status())) << loaded.status();
+  EXPECT_THAT(loaded.status().message(), HasSubstr(dir + "/ckpt-0000000002.rfck"));
+  EXPECT_THAT(loaded.status().message(), HasSubstr("'ckpt_lm'"));
+  EXPECT_THAT(loaded.status().message(), HasSubstr("the model file it was trained with"));
+}
+
+TEST(GraphCheckpointTest, RestoreParamsCopiesEveryParameterByName) {
+  const std::string dir = FreshDir("restore");
+  TrainTwoSteps(dir);
+  auto model = BuildModel();
+  auto ckpt = LoadCheckpointFor(model->graph, dir);
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  SessionOptions so;
+  so.bindings = {{"T", 4}, {"N", 2}};
+  so.training = false;
+  auto session = Session::Create(model->graph, so);
+  ASSERT_TRUE(session.ok()) << session.status();
+  const std::vector<Tensor>& params = (*session)->params();
+  ASSERT_TRUE(RestoreParams(model->graph, *ckpt, params).ok());
+  ASSERT_EQ(params.size(), model->graph.params().size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const CheckpointTensor* saved = nullptr;
+    for (const CheckpointTensor& t : ckpt->params) {
+      if (t.name == model->graph.params()[i].name) saved = &t;
+    }
+    ASSERT_NE(saved, nullptr) << model->graph.params()[i].name;
+    EXPECT_EQ(std::vector<float>(params[i].f32(), params[i].f32() + params[i].num_elements()),
+              saved->values)
+        << saved->name;
+  }
+  // A wider model's parameters do not fit: the error names the parameter.
+  auto wider = BuildModel(24);
+  auto wide_session = Session::Create(wider->graph, so);
+  ASSERT_TRUE(wide_session.ok()) << wide_session.status();
+  absl::Status s = RestoreParams(wider->graph, *ckpt, (*wide_session)->params());
+  EXPECT_THAT(s.message(), HasSubstr("parameter 'lstm/"));
+}
+
+TEST(GraphCheckpointTest, TrainedWindowIsTheCheckpointsOrTheModels) {
+  auto model = BuildModel();
+  CheckpointData c;
+  c.series_window = 12;
+  EXPECT_EQ(TrainedWindow(model->graph, c), 12);
+  c.series_window = 0;  // stateful
+  EXPECT_EQ(TrainedWindow(model->graph, c), 0);
+  c.series_window = -1;  // not recorded: the model's training.window
+  EXPECT_EQ(TrainedWindow(model->graph, c), model->graph.model().training().window());
+  ModelDef seven = model->graph.model();
+  seven.mutable_training()->set_window(7);
+  auto graph = Graph::Build(seven, model->graph.source());
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(TrainedWindow(*graph, c), 7);
 }
 
 }  // namespace

@@ -16,12 +16,13 @@
 #include "rnnflow/dataset/example_file.h"
 #include "rnnflow/dataset/example_prepare.h"
 #include "rnnflow/dataset/example_text.h"
+#include "rnnflow/graph/model_loader.h"
 #include "rnnflow/inference/edit_distance.h"
 #include "rnnflow/inference/seq2seq_decoder.h"
+#include "rnnflow/runtime/graph_checkpoint.h"
 #include "rnnflow/training/example_feed.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
-#include "tools/load.h"
 
 namespace rnnflow {
 namespace {
@@ -150,10 +151,12 @@ int RunDecode(const std::vector<std::string>& args) {
           ParseCommandLine("decode", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
     return *exit;
   }
-  auto model = LoadGraph(flags.positional[0]);
-  if (!model.ok()) return Fail("decode", model.status());
-  const Graph& g = (*model)->graph;
-  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
+  auto graph = LoadGraph(flags.positional[0]);
+  if (!graph.ok()) return Fail("decode", graph.status());
+  const Graph& g = *graph;
+  std::vector<std::string> warnings;
+  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
+  Warn(warnings);
   if (!ckpt.ok()) return Fail("decode", ckpt.status());
   const TrainingDef& tr = g.model().training();
   const int64_t default_t = tr.truncation_steps() > 0 ? tr.truncation_steps() : 32;

@@ -9,15 +9,16 @@
 #include "rnnflow/dataset/csv.h"
 #include "rnnflow/dataset/documents.h"
 #include "rnnflow/dataset/token_streams.h"
+#include "rnnflow/graph/model_loader.h"
 #include "rnnflow/inference/generator.h"
 #include "rnnflow/inference/series_forecast.h"
 #include "rnnflow/runtime/checkpoint.h"
+#include "rnnflow/runtime/graph_checkpoint.h"
 #include "rnnflow/runtime/session.h"
 #include "rnnflow/training/example_feed.h"
 #include "rnnflow/training/example_training.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
-#include "tools/load.h"
 
 namespace rnnflow {
 namespace {
@@ -223,10 +224,12 @@ int RunEval(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine("eval", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
     return *exit;
   }
-  auto model = LoadGraph(flags.positional[0]);
-  if (!model.ok()) return Fail("eval", model.status());
-  const Graph& g = (*model)->graph;
-  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
+  auto graph = LoadGraph(flags.positional[0]);
+  if (!graph.ok()) return Fail("eval", graph.status());
+  const Graph& g = *graph;
+  std::vector<std::string> warnings;
+  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
+  Warn(warnings);
   if (!ckpt.ok()) return Fail("eval", ckpt.status());
   if (FeedInput(g, SERIES) >= 0) return EvalSeries(g, *ckpt, flags);
   if (IsExampleModel(g)) return EvalExamples(g, *ckpt, flags);
@@ -309,10 +312,12 @@ int RunGenerate(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine("generate", args, specs, usage, 1, {"checkpoint"}, &flags)) {
     return *exit;
   }
-  auto model = LoadGraph(flags.positional[0]);
-  if (!model.ok()) return Fail("generate", model.status());
-  const Graph& g = (*model)->graph;
-  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
+  auto graph = LoadGraph(flags.positional[0]);
+  if (!graph.ok()) return Fail("generate", graph.status());
+  const Graph& g = *graph;
+  std::vector<std::string> warnings;
+  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
+  Warn(warnings);
   if (!ckpt.ok()) return Fail("generate", ckpt.status());
   std::vector<std::vector<float>> values;
   std::vector<Tensor> params;

@@ -113,4 +113,13 @@ std::string Usage(const std::string& verb, const std::string& args, const std::s
   return out;
 }
 
+int Fail(const std::string& verb, const absl::Status& status, int code) {
+  std::cerr << "rnnflow " << verb << ": " << status.message() << "\n";
+  return code;
+}
+
+void Warn(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+}
+
 }  // namespace rnnflow

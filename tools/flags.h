@@ -1,6 +1,7 @@
 // A small command-line parser for the rnnflow verbs: `--name value`,
 // `--name=value`, boolean `--name`, and positional arguments. Unknown flags
-// are errors, so a typo never silently runs with defaults.
+// are errors, so a typo never silently runs with defaults. Also how a verb
+// reports errors and warnings on stderr.
 #ifndef RNNFLOW_TOOLS_FLAGS_H_
 #define RNNFLOW_TOOLS_FLAGS_H_
 
@@ -47,6 +48,13 @@ std::optional<int> ParseCommandLine(const std::string& verb, const std::vector<s
 // "usage: rnnflow VERB ARGS\n\nSUMMARY\n\nflags:\n  --name VALUE  help\n".
 std::string Usage(const std::string& verb, const std::string& args, const std::string& summary,
                   const std::vector<FlagSpec>& specs);
+
+// Prints "rnnflow VERB: message" to stderr and returns `code`.
+int Fail(const std::string& verb, const absl::Status& status, int code = 1);
+
+// Prints each line of `warnings` (e.g. from LoadCheckpointFor) to stderr as
+// "warning: LINE".
+void Warn(const std::vector<std::string>& warnings);
 
 }  // namespace rnnflow
 

@@ -6,10 +6,10 @@
 #include "absl/strings/str_join.h"
 #include "rnnflow/graph/cost_model.h"
 #include "rnnflow/graph/dot_export.h"
+#include "rnnflow/graph/model_loader.h"
 #include "rnnflow/runtime/session.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
-#include "tools/load.h"
 
 namespace rnnflow {
 namespace {
@@ -105,12 +105,12 @@ int RunValidate(const std::vector<std::string>& args) {
   }
   GraphOptions options;
   options.require_loss = !flags.Has("inference");
-  auto model = LoadGraph(flags.positional[0], options);
-  if (!model.ok()) {
-    std::cerr << model.status().message() << "\n";
+  auto graph = LoadGraph(flags.positional[0], options);
+  if (!graph.ok()) {
+    std::cerr << graph.status().message() << "\n";
     return 1;
   }
-  PrintSummary((*model)->graph, std::cout);
+  PrintSummary(*graph, std::cout);
   std::cout << "\n" << flags.positional[0] << ": OK\n";
   return 0;
 }
@@ -135,9 +135,9 @@ int RunInspect(const std::vector<std::string>& args) {
   }
   GraphOptions options;
   options.require_loss = false;
-  auto model = LoadGraph(flags.positional[0], options);
-  if (!model.ok()) return Fail("inspect", model.status());
-  const Graph& g = (*model)->graph;
+  auto graph = LoadGraph(flags.positional[0], options);
+  if (!graph.ok()) return Fail("inspect", graph.status());
+  const Graph& g = *graph;
   for (const char* f : {"T", "N", "unrolled"}) {
     if (auto v = flags.GetInt(f, 1); !v.ok() || *v < 1) {
       return Fail("inspect",

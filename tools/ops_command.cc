@@ -5,7 +5,6 @@
 #include "rnnflow/graph/op_registry.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
-#include "tools/load.h"
 
 namespace rnnflow {
 

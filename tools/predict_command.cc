@@ -13,12 +13,13 @@
 #include "rnnflow/dataset/csv.h"
 #include "rnnflow/dataset/example_prepare.h"
 #include "rnnflow/dataset/example_text.h"
+#include "rnnflow/graph/model_loader.h"
 #include "rnnflow/inference/series_forecast.h"
+#include "rnnflow/runtime/graph_checkpoint.h"
 #include "rnnflow/runtime/session.h"
 #include "rnnflow/training/example_feed.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
-#include "tools/load.h"
 
 namespace rnnflow {
 namespace {
@@ -201,12 +202,14 @@ int RunPredict(const std::vector<std::string>& args) {
           ParseCommandLine("predict", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
     return *exit;
   }
-  auto model = LoadGraph(flags.positional[0]);
-  if (!model.ok()) return Fail("predict", model.status());
-  const Graph& g = (*model)->graph;
+  auto graph = LoadGraph(flags.positional[0]);
+  if (!graph.ok()) return Fail("predict", graph.status());
+  const Graph& g = *graph;
+  std::vector<std::string> warnings;
+  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
+  Warn(warnings);
+  if (!ckpt.ok()) return Fail("predict", ckpt.status());
   if (IsSeriesModel(g)) {
-    auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
-    if (!ckpt.ok()) return Fail("predict", ckpt.status());
     auto window = flags.GetInt("window", TrainedWindow(g, *ckpt));
     auto horizon = flags.GetInt("horizon", 0);
     if (!window.ok() || !horizon.ok() || *window < 0 || (flags.Has("horizon") && *horizon < 1)) {
@@ -243,8 +246,6 @@ int RunPredict(const std::vector<std::string>& args) {
                                  "use `rnnflow decode`"));
     }
   }
-  auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"));
-  if (!ckpt.ok()) return Fail("predict", ckpt.status());
   const std::string dir = flags.Get("data");
   auto rules = ReadExampleRules(dir);
   if (!rules.ok()) return Fail("predict", rules.status());

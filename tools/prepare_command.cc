@@ -12,7 +12,6 @@
 #include "rnnflow/dataset/documents.h"
 #include "rnnflow/dataset/example_prepare.h"
 #include "tools/flags.h"
-#include "tools/load.h"
 
 namespace rnnflow {
 namespace {

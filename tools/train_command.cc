@@ -14,7 +14,6 @@
 #include "rnnflow/training/trainer.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
-#include "tools/load.h"
 
 namespace rnnflow {
 namespace {
@@ -115,8 +114,8 @@ int RunTrain(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine("train", args, specs, usage, 1, {"data"}, &flags)) {
     return *exit;
   }
-  auto model = LoadGraph(flags.positional[0]);
-  if (!model.ok()) return Fail("train", model.status());
+  auto graph = LoadGraph(flags.positional[0]);
+  if (!graph.ok()) return Fail("train", graph.status());
 
   TrainerOptions options;
   options.data_path = flags.Get("data");
@@ -198,14 +197,14 @@ int RunTrain(const std::vector<std::string>& args) {
       options.log = nullptr;
       options.metrics_path.clear();
     }
-    std::string config = ModelToText((*model)->graph.model());
+    std::string config = ModelToText(graph->model());
     for (const std::string& a : args) absl::StrAppend(&config, "\n", a);
     if (auto st = world->CheckSameEverywhere("the model or the command line", StableHash(config));
         !st.ok()) {
       return Fail("train", st);
     }
   }
-  auto trainer = Trainer::Create((*model)->graph, options);
+  auto trainer = Trainer::Create(*graph, options);
   if (world != nullptr) {
     // Every rank learns whether all of them could start.
     if (!world->AllOk(trainer.ok())) {

@@ -27,6 +27,7 @@
 #include "rnnflow/dataset/example_text.h"
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/inference/generator.h"
+#include "rnnflow/runtime/graph_checkpoint.h"
 
 namespace rnnflow::one_to_many {
 namespace {
@@ -122,9 +123,8 @@ absl::Status Generate(const Args& a) {
   if (a.positional.size() != 1 || dir.empty() || a.Get("checkpoint").empty()) {
     return absl::InvalidArgumentError("generate needs MODEL.pbtxt, --checkpoint and --data");
   }
-  RF_ASSIGN_OR_RETURN(LoadedModel model, LoadModelFile(a.positional[0]));
-  RF_ASSIGN_OR_RETURN(Graph graph, Graph::Build(model.model, model.source));
-  RF_ASSIGN_OR_RETURN(CheckpointData ckpt, examples::LoadCheckpointOf(graph, a.Get("checkpoint")));
+  RF_ASSIGN_OR_RETURN(Graph graph, LoadGraph(a.positional[0]));
+  RF_ASSIGN_OR_RETURN(CheckpointData ckpt, LoadCheckpointFor(graph, a.Get("checkpoint")));
   std::vector<Tensor> params;
   for (const CheckpointTensor& t : ckpt.params) {
     params.emplace_back(FLOAT32, t.shape, const_cast<float*>(t.values.data()));

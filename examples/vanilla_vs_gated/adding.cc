@@ -25,6 +25,7 @@
 #include "examples/vanilla_vs_gated/adding_model.h"
 #include "examples/vanilla_vs_gated/adding_task.h"
 #include "rnnflow/graph/model_loader.h"
+#include "rnnflow/runtime/graph_checkpoint.h"
 #include "rnnflow/training/trainer.h"
 
 namespace rnnflow::vanilla_vs_gated {
@@ -68,16 +69,15 @@ absl::Status Score(const Args& a) {
     return absl::InvalidArgumentError("score needs MODEL.pbtxt, --checkpoint and --data");
   }
   const std::string dir = a.Get("data"), split = a.Get("split", "test");
-  RF_ASSIGN_OR_RETURN(LoadedModel model, LoadModelFile(a.positional[0]));
-  RF_ASSIGN_OR_RETURN(Graph graph, Graph::Build(model.model, model.source));
+  RF_ASSIGN_OR_RETURN(Graph graph, LoadGraph(a.positional[0]));
   RF_ASSIGN_OR_RETURN(auto file, ExampleFile::Open(absl::StrCat(dir, "/", split, ".ex")));
   if (file->size() == 0) return absl::InvalidArgumentError(file->path() + " has no examples");
-  RF_ASSIGN_OR_RETURN(CheckpointData ckpt, examples::LoadCheckpointOf(graph, a.Get("checkpoint")));
+  RF_ASSIGN_OR_RETURN(CheckpointData ckpt, LoadCheckpointFor(graph, a.Get("checkpoint")));
   SessionOptions so;
   so.bindings = {{"T", file->length(0)}, {"N", 100}};
   so.training = false;
   RF_ASSIGN_OR_RETURN(auto session, Session::Create(graph, so));
-  RF_RETURN_IF_ERROR(examples::RestoreParamsOf(graph, ckpt, session->params()));
+  RF_RETURN_IF_ERROR(RestoreParams(graph, ckpt, session->params()));
   RF_ASSIGN_OR_RETURN(AddingScore s, ScoreSplit(*session, dir, split));
   std::cout << absl::StrFormat(
       "%s split '%s' (length %d) at step %d: %d sequences, MSE %.4f, within %.2f: %.1f%% "
