@@ -87,8 +87,26 @@ if "model" in r: r["model"] = os.path.relpath(r["model"], sys.argv[6])
 print(json.dumps(r))' "$line" "$system" "$rep" "$busy" "$(uptime)" "$ROOT" >> "$RESULTS"
 }
 
+# PyTorch at its best (../shared/bench/README.md): on OpenBLAS, not the
+# reference BLAS, choosing its own kernels, so this environment's
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (which pin older kernels) are unset for
+# it alone. The kernel it runs is checked and recorded.
+TORCH_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+TORCH_BLAS=$("${TORCH_ENV[@]}" "$PYTHON" -c '
+import ctypes, torch
+libs = sorted({l.split()[-1] for l in open("/proc/self/maps") if "openblas" in l})
+if not libs: raise SystemExit("PyTorch loaded no OpenBLAS: apt-get install libopenblas0-openmp")
+lib = ctypes.CDLL(libs[-1])
+lib.openblas_get_config.restype = ctypes.c_char_p
+lib.openblas_get_corename.restype = ctypes.c_char_p
+print(lib.openblas_get_corename().decode(), "kernels;", lib.openblas_get_config().decode())') || {
+  echo "$TORCH_BLAS" >&2
+  exit 1
+}
+
 {
   echo "# $(date -u '+%Y-%m-%d %H:%M UTC')  $(uname -n)  $(nproc) CPUs"
+  echo "# PyTorch BLAS: $TORCH_BLAS"
   echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g')"
   echo "# load at start: $(uptime)"
   echo "# git: $(git -C "$ROOT" rev-parse --short HEAD)"
@@ -109,10 +127,11 @@ for rep in $(seq 1 "$REPS"); do
       busy=$(wait_quiet)
       echo "threads=$threads rep=$rep config=$c pytorch (busy before: $busy)" | tee -a "$LOG"
       if [[ $threads == 1 ]]; then
-        env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        "${TORCH_ENV[@]}" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
           "$PYTHON" "$TORCH_BENCH" --config "$c" --threads 1 > "$OUT_DIR/last.out" 2>&1 || true
       else
-        env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" \
+        "${TORCH_ENV[@]}" OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS="$threads" \
+          OPENBLAS_NUM_THREADS="$threads" \
           "$PYTHON" "$TORCH_BENCH" --config "$c" --threads "$threads" \
           > "$OUT_DIR/last.out" 2>&1 || true
       fi
