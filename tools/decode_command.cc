@@ -138,7 +138,7 @@ int RunDecode(const std::vector<std::string>& args) {
       {"baseline", "", "with --eval: also score the nearest training source's target"},
   };
   const std::string usage =
-      Usage("decode", "MODEL.pbtxt --checkpoint PATH --data DIR [--beam K] [--eval SPLIT]",
+      Usage("rnnflow decode", "MODEL.pbtxt --checkpoint PATH --data DIR [--beam K] [--eval SPLIT]",
             "For a pairs model (EXAMPLE_TOKENS + EXAMPLE_TARGET_* inputs): runs the encoder once\n"
             "per batch and the decoder step by step (compiled once for T = 1), greedy or beam\n"
             "search. Reads one source per line, tokenised with DIR/rules.tsv, and prints the\n"
@@ -147,17 +147,17 @@ int RunDecode(const std::vector<std::string>& args) {
             "the closest) and sequence accuracy, greedy and, when --beam > 1, beam search.",
             specs);
   ParsedFlags flags;
-  if (auto exit =
-          ParseCommandLine("decode", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow decode", args, specs, usage, 1, {"checkpoint", "data"},
+                                   &flags)) {
     return *exit;
   }
   auto graph = LoadGraph(flags.positional[0]);
-  if (!graph.ok()) return Fail("decode", graph.status());
+  if (!graph.ok()) return Fail(flags, graph.status());
   const Graph& g = *graph;
   std::vector<std::string> warnings;
   auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
   Warn(warnings);
-  if (!ckpt.ok()) return Fail("decode", ckpt.status());
+  if (!ckpt.ok()) return Fail(flags, ckpt.status());
   const TrainingDef& tr = g.model().training();
   const int64_t default_t = tr.truncation_steps() > 0 ? tr.truncation_steps() : 32;
   // The encoder's steps: a source with its own time symbol (S) is bound to
@@ -167,7 +167,7 @@ int RunDecode(const std::vector<std::string>& args) {
   if (SourceTimeSymbol(g) != kDefaultTimeSymbol && !flags.Has("source-steps")) {
     auto file = ExampleFile::Open(
         absl::StrCat(dir, "/", flags.Has("eval") ? flags.Get("eval") : "train", ".ex"));
-    if (!file.ok()) return Fail("decode", file.status());
+    if (!file.ok()) return Fail(flags, file.status());
     default_s = std::max<int64_t>(1, LongestSource(**file));
   }
   auto T = flags.GetInt("source-steps", default_s);
@@ -179,10 +179,10 @@ int RunDecode(const std::vector<std::string>& args) {
   auto alpha = flags.GetDouble("alpha", 0.0);
   for (const absl::Status& st : {T.status(), N.status(), beam.status(), max_length.status(),
                                  limit.status(), nbest.status(), alpha.status()}) {
-    if (!st.ok()) return Fail("decode", st, 2);
+    if (!st.ok()) return Fail(flags, st, 2);
   }
   if (*T < 1 || *N < 1 || *beam < 1 || *max_length < 1 || *nbest < 1 || *nbest > *beam) {
-    return Fail("decode",
+    return Fail(flags,
                 absl::InvalidArgumentError(
                     "--source-steps, --N, --beam, --max-length must be positive and 1 <= --nbest "
                     "<= --beam"),
@@ -194,9 +194,9 @@ int RunDecode(const std::vector<std::string>& args) {
     storage[p].resize(NumElements(g.params()[p].shape));
     params[p] = Tensor(FLOAT32, g.params()[p].shape, storage[p].data());
   }
-  if (auto st = RestoreParams(g, *ckpt, params); !st.ok()) return Fail("decode", st);
+  if (auto st = RestoreParams(g, *ckpt, params); !st.ok()) return Fail(flags, st);
   auto target_vocab = ExampleVocab::Read(dir + "/target_vocab.tsv", /*specials=*/true);
-  if (!target_vocab.ok()) return Fail("decode", target_vocab.status());
+  if (!target_vocab.ok()) return Fail(flags, target_vocab.status());
   DecodeOptions options;
   options.max_length = *max_length;
   options.alpha = *alpha;
@@ -205,10 +205,10 @@ int RunDecode(const std::vector<std::string>& args) {
   if (flags.Has("eval")) {
     const std::string split = flags.Get("eval");
     auto file = ExampleFile::Open(absl::StrCat(dir, "/", split, ".ex"));
-    if (!file.ok()) return Fail("decode", file.status());
+    if (!file.ok()) return Fail(flags, file.status());
     if (!(*file)->info().has_targets) {
-      return Fail("decode", absl::InvalidArgumentError(absl::StrCat(
-                                (*file)->path(), " has no target sequences (not pairs)")));
+      return Fail(flags, absl::InvalidArgumentError(absl::StrCat(
+                             (*file)->path(), " has no target sequences (not pairs)")));
     }
     const SplitSources sources = GroupSources(**file, *limit);
     std::cout << absl::StrFormat("%s: %d examples, %d distinct sources scored\n", (*file)->path(),
@@ -225,31 +225,31 @@ int RunDecode(const std::vector<std::string>& args) {
     };
     if (flags.Has("baseline")) {
       auto train = ExampleFile::Open(dir + "/train.ex");
-      if (!train.ok()) return Fail("decode", train.status());
+      if (!train.ok()) return Fail(flags, train.status());
       print("nearest", NearestNeighbour(GroupSources(**train, 0), sources));
     }
     for (int64_t k : widths) {
       auto decoder = Seq2SeqDecoder::Create(g, params, *T, *N, static_cast<int>(k));
-      if (!decoder.ok()) return Fail("decode", decoder.status());
+      if (!decoder.ok()) return Fail(flags, decoder.status());
       auto r = Evaluate(**decoder, sources, options);
-      if (!r.ok()) return Fail("decode", r.status());
+      if (!r.ok()) return Fail(flags, r.status());
       print(k == 1 ? std::string("greedy") : absl::StrCat("beam ", k), *r);
     }
     return 0;
   }
 
   auto rules = ReadExampleRules(dir);
-  if (!rules.ok()) return Fail("decode", rules.status());
+  if (!rules.ok()) return Fail(flags, rules.status());
   auto vocab = ExampleVocab::Read(dir + "/vocab.tsv", /*specials=*/true);
-  if (!vocab.ok()) return Fail("decode", vocab.status());
+  if (!vocab.ok()) return Fail(flags, vocab.status());
   auto decoder = Seq2SeqDecoder::Create(g, params, *T, *N, static_cast<int>(*beam));
-  if (!decoder.ok()) return Fail("decode", decoder.status());
+  if (!decoder.ok()) return Fail(flags, decoder.status());
   std::ifstream file;
   std::istream* in = &std::cin;
   const std::string input = flags.Get("input");
   if (!input.empty()) {
     file.open(input);
-    if (!file) return Fail("decode", absl::NotFoundError(absl::StrCat(input, ": cannot open")));
+    if (!file) return Fail(flags, absl::NotFoundError(absl::StrCat(input, ": cannot open")));
     in = &file;
   }
   const std::string source_name = input.empty() ? std::string("<stdin>") : input;
@@ -291,7 +291,7 @@ int RunDecode(const std::vector<std::string>& args) {
     int64_t bad = -1;
     auto tokens = Tokenize(word, rules->rules, &bad);
     if (!tokens.ok()) {
-      return Fail("decode",
+      return Fail(flags,
                   absl::InvalidArgumentError(absl::StrCat(source_name, ":", line_no, ":", bad + 1,
                                                           ": ", tokens.status().message())));
     }
@@ -300,10 +300,10 @@ int RunDecode(const std::vector<std::string>& args) {
     texts.push_back(text);
     batch.push_back(std::move(ids));
     if (static_cast<int64_t>(batch.size()) == *N) {
-      if (auto st = flush(); !st.ok()) return Fail("decode", st);
+      if (auto st = flush(); !st.ok()) return Fail(flags, st);
     }
   }
-  if (auto st = flush(); !st.ok()) return Fail("decode", st);
+  if (auto st = flush(); !st.ok()) return Fail(flags, st);
   return 0;
 }
 

@@ -55,23 +55,23 @@ int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags
   // The mode the checkpoint was trained in, unless --window says otherwise.
   auto window = flags.GetInt("window", TrainedWindow(graph, ckpt));
   auto horizon = flags.GetInt("horizon", 1);
-  if (!split.ok()) return Fail("eval", split.status(), 2);
+  if (!split.ok()) return Fail(flags, split.status(), 2);
   for (const auto* v : {&season, &warmup, &window, &horizon}) {
-    if (!v->ok()) return Fail("eval", v->status(), 2);
+    if (!v->ok()) return Fail(flags, v->status(), 2);
   }
   if (*window < 0) {
-    return Fail("eval",
+    return Fail(flags,
                 absl::InvalidArgumentError(
                     absl::StrCat("--window must be >= 1 rows (0: stateful); got ", *window)),
                 2);
   }
   if (*horizon < 1) {
     return Fail(
-        "eval",
+        flags,
         absl::InvalidArgumentError(absl::StrCat("--horizon must be >= 1 rows; got ", *horizon)), 2);
   }
   auto file = SeriesFile::Open(dir + "/series.f32");
-  if (!file.ok()) return Fail("eval", file.status());
+  if (!file.ok()) return Fail(flags, file.status());
   ForecastOptions options;
   options.season = *season;
   options.warmup_rows = *warmup;
@@ -88,12 +88,12 @@ int EvalSeries(const Graph& graph, const CheckpointData& ckpt, const ParsedFlags
         *window);
   }
   auto predictor = ModelSeriesPredictor::Create(graph, (*file)->columns(), *window);
-  if (!predictor.ok()) return Fail("eval", predictor.status());
+  if (!predictor.ok()) return Fail(flags, predictor.status());
   if (auto st = RestoreParams(graph, ckpt, (*predictor)->params()); !st.ok()) {
-    return Fail("eval", st);
+    return Fail(flags, st);
   }
   auto report = EvaluateSeriesForecasts(**file, *split, **predictor, options);
-  if (!report.ok()) return Fail("eval", report.status());
+  if (!report.ok()) return Fail(flags, report.status());
   const std::string mode =
       *window > 0 ? absl::StrFormat("each from a zero state over the last %d rows", *window)
                   : std::string("state carried through the series");
@@ -132,25 +132,25 @@ int EvalExamples(const Graph& graph, const CheckpointData& ckpt, const ParsedFla
   auto max_batches = flags.GetInt("max-chunks", 0);
   auto S = flags.GetInt("source-steps", 0);
   for (const auto* v : {&T, &N, &max_batches, &S}) {
-    if (!v->ok()) return Fail("eval", v->status(), 2);
+    if (!v->ok()) return Fail(flags, v->status(), 2);
   }
   auto file = ExampleFile::Open(dir + "/" + split + ".ex");
-  if (!file.ok()) return Fail("eval", file.status());
+  if (!file.ok()) return Fail(flags, file.status());
   auto bindings = ExampleTimeBindings(graph, *T, *S, LongestSource(**file));
-  if (!bindings.ok()) return Fail("eval", bindings.status());
+  if (!bindings.ok()) return Fail(flags, bindings.status());
   SessionOptions so;
   so.bindings = *std::move(bindings);
   so.bindings["N"] = *N;
   so.training = false;
   auto session = Session::Create(graph, so);
-  if (!session.ok()) return Fail("eval", session.status());
+  if (!session.ok()) return Fail(flags, session.status());
   if (auto st = RestoreParams(graph, ckpt, (*session)->params()); !st.ok()) {
-    return Fail("eval", st);
+    return Fail(flags, st);
   }
   auto feeder = ExampleFeeder::Create(**session, (*file)->info(), dir);
-  if (!feeder.ok()) return Fail("eval", feeder.status());
+  if (!feeder.ok()) return Fail(flags, feeder.status());
   auto ev = EvaluateExamples(**session, **feeder, **file, *max_batches);
-  if (!ev.ok()) return Fail("eval", ev.status());
+  if (!ev.ok()) return Fail(flags, ev.status());
   std::cout << absl::StrFormat("%s split '%s' at step %d: %d examples, loss %.4f", dir, split,
                                ckpt.step, ev->examples, ev->loss);
   if (ev->has_accuracy) {
@@ -204,7 +204,7 @@ int RunEval(const std::vector<std::string>& args) {
        "series: forecast 1..H rows ahead from every origin, feeding forecasts back (default 1)"},
   };
   const std::string usage =
-      Usage("eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
+      Usage("rnnflow eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
             "Mean loss per token, perplexity and bits per token of a trained "
             "model on a split,\n"
             "reading it as N contiguous streams with the state carried from "
@@ -221,16 +221,17 @@ int RunEval(const std::vector<std::string>& args) {
             "the train split's majority class.",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("eval", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
+  if (auto exit =
+          ParseCommandLine("rnnflow eval", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
     return *exit;
   }
   auto graph = LoadGraph(flags.positional[0]);
-  if (!graph.ok()) return Fail("eval", graph.status());
+  if (!graph.ok()) return Fail(flags, graph.status());
   const Graph& g = *graph;
   std::vector<std::string> warnings;
   auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
   Warn(warnings);
-  if (!ckpt.ok()) return Fail("eval", ckpt.status());
+  if (!ckpt.ok()) return Fail(flags, ckpt.status());
   if (FeedInput(g, SERIES) >= 0) return EvalSeries(g, *ckpt, flags);
   if (IsExampleModel(g)) return EvalExamples(g, *ckpt, flags);
   const TrainingDef& tr = g.model().training();
@@ -238,31 +239,31 @@ int RunEval(const std::vector<std::string>& args) {
   auto N = flags.GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
   auto max_chunks = flags.GetInt("max-chunks", -1);
   for (const auto* v : {&T, &N, &max_chunks}) {
-    if (!v->ok()) return Fail("eval", v->status(), 2);
+    if (!v->ok()) return Fail(flags, v->status(), 2);
   }
   const int tokens = FeedInput(g, TOKENS), targets = FeedInput(g, NEXT_TOKENS);
   if (tokens < 0 || targets < 0) {
-    return Fail("eval", absl::InvalidArgumentError("the model needs inputs with `feed: "
-                                                   "TOKENS` and `feed: NEXT_TOKENS`"));
+    return Fail(flags, absl::InvalidArgumentError("the model needs inputs with `feed: "
+                                                  "TOKENS` and `feed: NEXT_TOKENS`"));
   }
   const std::string split = flags.Get("split", "valid");
   auto streams = OpenTrainingStreams(flags.Get("data"), split, *N, *T);
-  if (!streams.ok()) return Fail("eval", streams.status());
+  if (!streams.ok()) return Fail(flags, streams.status());
   // feed: RESETS: the split's document starts, as in training's validation.
   const int resets = FeedInput(g, RESETS);
   std::optional<DocumentStarts> docs;
   if (resets >= 0) {
     auto read = ReadSplitDocuments(flags.Get("data"), split);
-    if (!read.ok()) return Fail("eval", read.status());
+    if (!read.ok()) return Fail(flags, read.status());
     docs = *std::move(read);
   }
   SessionOptions so;
   so.bindings = {{"T", *T}, {"N", *N}};
   so.training = false;
   auto session = Session::Create(g, so);
-  if (!session.ok()) return Fail("eval", session.status());
+  if (!session.ok()) return Fail(flags, session.status());
   Session& s = **session;
-  if (auto st = RestoreParams(g, *ckpt, s.params()); !st.ok()) return Fail("eval", st);
+  if (auto st = RestoreParams(g, *ckpt, s.params()); !st.ok()) return Fail(flags, st);
 
   int64_t chunks = (*streams)->chunks_per_epoch();
   if (*max_chunks > 0) chunks = std::min(chunks, *max_chunks);
@@ -277,7 +278,7 @@ int RunEval(const std::vector<std::string>& args) {
                  (*streams)->position() - (*streams)->steps(),
                  absl::MakeSpan(r.f32(), r.num_elements()), *T, *N);
     }
-    if (auto st = s.Forward(); !st.ok()) return Fail("eval", st);
+    if (auto st = s.Forward(); !st.ok()) return Fail(flags, st);
     sum += s.loss();
     s.CarryStates();
   }
@@ -301,7 +302,7 @@ int RunGenerate(const std::vector<std::string>& args) {
       {"seed", "S", "sampling seed (default 1)"},
   };
   const std::string usage =
-      Usage("generate",
+      Usage("rnnflow generate",
             "MODEL.pbtxt --checkpoint PATH [--prime TEXT] [--length N] "
             "[--temperature X]",
             "Samples text from a trained byte-level language model: the prime "
@@ -309,25 +310,26 @@ int RunGenerate(const std::vector<std::string>& args) {
             "time with the state carried, then each sampled byte is fed back.",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("generate", args, specs, usage, 1, {"checkpoint"}, &flags)) {
+  if (auto exit =
+          ParseCommandLine("rnnflow generate", args, specs, usage, 1, {"checkpoint"}, &flags)) {
     return *exit;
   }
   auto graph = LoadGraph(flags.positional[0]);
-  if (!graph.ok()) return Fail("generate", graph.status());
+  if (!graph.ok()) return Fail(flags, graph.status());
   const Graph& g = *graph;
   std::vector<std::string> warnings;
   auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
   Warn(warnings);
-  if (!ckpt.ok()) return Fail("generate", ckpt.status());
+  if (!ckpt.ok()) return Fail(flags, ckpt.status());
   std::vector<std::vector<float>> values;
   std::vector<Tensor> params;
   for (const ParamInfo& p : g.params()) {
     values.emplace_back(NumElements(p.shape));
     params.emplace_back(FLOAT32, p.shape, values.back().data());
   }
-  if (auto st = RestoreParams(g, *ckpt, params); !st.ok()) return Fail("generate", st);
+  if (auto st = RestoreParams(g, *ckpt, params); !st.ok()) return Fail(flags, st);
   auto generator = Generator::Create(g, params);
-  if (!generator.ok()) return Fail("generate", generator.status());
+  if (!generator.ok()) return Fail(flags, generator.status());
   SampleOptions options;
   auto length = flags.GetInt("length", 500);
   auto top_k = flags.GetInt("top-k", 0);
@@ -335,7 +337,7 @@ int RunGenerate(const std::vector<std::string>& args) {
   auto temperature = flags.GetDouble("temperature", 1.0);
   if (!length.ok() || !top_k.ok() || !seed.ok() || !temperature.ok()) {
     return Fail(
-        "generate",
+        flags,
         absl::InvalidArgumentError("--length, --top-k, --seed and --temperature expect numbers"),
         2);
   }
@@ -345,7 +347,7 @@ int RunGenerate(const std::vector<std::string>& args) {
   options.temperature = static_cast<float>(*temperature);
   const std::string prime = flags.Get("prime");
   auto text = (*generator)->Generate(prime, options);
-  if (!text.ok()) return Fail("generate", text.status());
+  if (!text.ok()) return Fail(flags, text.status());
   std::cout << prime << *text << "\n";
   return 0;
 }

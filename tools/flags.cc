@@ -39,6 +39,7 @@ absl::StatusOr<double> ParsedFlags::GetDouble(const std::string& name, double fa
 absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                        const std::vector<FlagSpec>& specs) {
   ParsedFlags out;
+  out.specs = specs;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -79,13 +80,14 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
   return out;
 }
 
-std::optional<int> ParseCommandLine(const std::string& verb, const std::vector<std::string>& args,
+std::optional<int> ParseCommandLine(const std::string& command,
+                                    const std::vector<std::string>& args,
                                     const std::vector<FlagSpec>& specs, const std::string& usage,
                                     size_t positional, const std::vector<std::string>& required,
                                     ParsedFlags* out) {
   auto flags = ParseFlags(args, specs);
   if (!flags.ok()) {
-    std::cerr << "rnnflow " << verb << ": " << flags.status().message() << "\n";
+    std::cerr << command << ": " << flags.status().message() << "\n";
     return 2;
   }
   if (flags->help) {
@@ -99,12 +101,27 @@ std::optional<int> ParseCommandLine(const std::string& verb, const std::vector<s
     return 2;
   }
   *out = *std::move(flags);
+  out->command = command;
   return std::nullopt;
 }
 
-std::string Usage(const std::string& verb, const std::string& args, const std::string& summary,
+int RunCommand(const std::string& command, const std::vector<std::string>& args,
+               const std::string& args_usage, const std::string& summary,
+               const std::vector<FlagSpec>& specs, size_t positional,
+               const std::vector<std::string>& required,
+               const std::function<absl::Status(const ParsedFlags& flags)>& run) {
+  ParsedFlags flags;
+  if (auto exit = ParseCommandLine(command, args, specs, Usage(command, args_usage, summary, specs),
+                                   positional, required, &flags)) {
+    return *exit;
+  }
+  const absl::Status status = run(flags);
+  return status.ok() ? 0 : Fail(flags, status);
+}
+
+std::string Usage(const std::string& command, const std::string& args, const std::string& summary,
                   const std::vector<FlagSpec>& specs) {
-  std::string out = absl::StrCat("usage: rnnflow ", verb, " ", args, "\n\n", summary, "\n");
+  std::string out = absl::StrCat("usage: ", command, " ", args, "\n\n", summary, "\n");
   if (!specs.empty()) absl::StrAppend(&out, "\nflags:\n");
   for (const FlagSpec& s : specs) {
     std::string left = absl::StrCat("--", s.name, s.value_name.empty() ? "" : " ", s.value_name);
@@ -113,13 +130,27 @@ std::string Usage(const std::string& verb, const std::string& args, const std::s
   return out;
 }
 
-int Fail(const std::string& verb, const absl::Status& status, int code) {
-  std::cerr << "rnnflow " << verb << ": " << status.message() << "\n";
+int Fail(const ParsedFlags& flags, const absl::Status& status, int code) {
+  std::cerr << flags.command << ": " << status.message() << "\n";
   return code;
 }
 
 void Warn(const std::vector<std::string>& warnings) {
   for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+}
+
+int RunVerbs(const std::string& program, const std::vector<Verb>& verbs, int argc, char** argv) {
+  const std::string verb = argc > 1 ? argv[1] : "";
+  for (const Verb& v : verbs) {
+    if (verb == v.name) return v.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  const bool help = verb == "--help" || verb == "-h" || verb == "help";
+  std::ostream& out = help ? std::cout : std::cerr;
+  if (!help && !verb.empty()) out << program << ": unknown verb '" << verb << "'\n";
+  out << "usage: " << program << " VERB [ARGS...]   (" << program
+      << " VERB --help for details)\n\nverbs:\n";
+  for (const Verb& v : verbs) out << absl::StrFormat("  %-17s %s\n", v.name, v.summary);
+  return help ? 0 : 2;
 }
 
 }  // namespace rnnflow

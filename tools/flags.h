@@ -1,15 +1,22 @@
-// A small command-line parser for the rnnflow verbs: `--name value`,
-// `--name=value`, boolean `--name`, and positional arguments. Unknown flags
-// are errors, so a typo never silently runs with defaults. Also how a verb
-// reports errors and warnings on stderr.
+// The command line of the `rnnflow` verbs and of the example programs, one
+// parser for all: `--name value`, `--name=value`, boolean `--name`, and
+// positional arguments. Unknown flags are errors, so a typo never silently
+// runs with defaults. Also how a command reports errors and warnings, and
+// how it dispatches on its verb.
+//
+// Command-line code: built as its own static library for tools/ and
+// examples/, not part of the installed rnnflow library.
 #ifndef RNNFLOW_TOOLS_FLAGS_H_
 #define RNNFLOW_TOOLS_FLAGS_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace rnnflow {
@@ -21,6 +28,8 @@ struct FlagSpec {
 };
 
 struct ParsedFlags {
+  std::string command;          // "rnnflow train", "one_to_many_names generate"
+  std::vector<FlagSpec> specs;  // the flags the command knows
   std::vector<std::string> positional;
   std::map<std::string, std::string> values;
   bool help = false;
@@ -34,27 +43,50 @@ struct ParsedFlags {
 absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                        const std::vector<FlagSpec>& specs);
 
-// The usual start of a verb. Parses `args`; for --help prints `usage` and
-// returns 0; for a bad flag, a number of positional arguments other than
-// `positional` (kAnyPositional: any) or a missing `required` flag prints the
-// error or the usage to stderr and returns 2. Otherwise fills `out` and
-// returns nullopt: go on.
+// The usual start of a command. Parses `args`; for --help prints `usage`
+// and returns 0; for a bad flag, a number of positional arguments other
+// than `positional` (kAnyPositional: any) or a missing `required` flag
+// prints the error or the usage to stderr and returns 2. Otherwise fills
+// `out` (its `command` set to `command`) and returns nullopt: go on.
 inline constexpr size_t kAnyPositional = static_cast<size_t>(-1);
-std::optional<int> ParseCommandLine(const std::string& verb, const std::vector<std::string>& args,
+std::optional<int> ParseCommandLine(const std::string& command,
+                                    const std::vector<std::string>& args,
                                     const std::vector<FlagSpec>& specs, const std::string& usage,
                                     size_t positional, const std::vector<std::string>& required,
                                     ParsedFlags* out);
 
-// "usage: rnnflow VERB ARGS\n\nSUMMARY\n\nflags:\n  --name VALUE  help\n".
-std::string Usage(const std::string& verb, const std::string& args, const std::string& summary,
+// A whole command whose work returns a Status (the example programs'
+// verbs): ParseCommandLine with Usage(command, args_usage, summary, specs),
+// then `run`; 0 when it succeeds, else Fail's status 1.
+int RunCommand(const std::string& command, const std::vector<std::string>& args,
+               const std::string& args_usage, const std::string& summary,
+               const std::vector<FlagSpec>& specs, size_t positional,
+               const std::vector<std::string>& required,
+               const std::function<absl::Status(const ParsedFlags& flags)>& run);
+
+// "usage: COMMAND ARGS\n\nSUMMARY\n\nflags:\n  --name VALUE  help\n".
+std::string Usage(const std::string& command, const std::string& args, const std::string& summary,
                   const std::vector<FlagSpec>& specs);
 
-// Prints "rnnflow VERB: message" to stderr and returns `code`.
-int Fail(const std::string& verb, const absl::Status& status, int code = 1);
+// Prints "COMMAND: message" to stderr and returns `code`.
+int Fail(const ParsedFlags& flags, const absl::Status& status, int code = 1);
 
 // Prints each line of `warnings` (e.g. from LoadCheckpointFor) to stderr as
 // "warning: LINE".
 void Warn(const std::vector<std::string>& warnings);
+
+// A program of verbs (`rnnflow train ...`, `one_to_many_names generate
+// ...`): each runs with the arguments after its name and returns the exit
+// status.
+struct Verb {
+  const char* name;
+  int (*run)(const std::vector<std::string>& args);
+  const char* summary;
+};
+
+// Runs the verb argv[1] names. Without one, or with --help, prints the
+// verbs (to stderr with status 2, to stdout with status 0).
+int RunVerbs(const std::string& program, const std::vector<Verb>& verbs, int argc, char** argv);
 
 }  // namespace rnnflow
 

@@ -92,7 +92,7 @@ int RunValidate(const std::vector<std::string>& args) {
       {"inference", "", "the model need not have a loss"},
   };
   const std::string usage =
-      Usage("validate", "MODEL.pbtxt [--inference]",
+      Usage("rnnflow validate", "MODEL.pbtxt [--inference]",
             "Checks MODEL against the op registry (attributes, inputs, shapes, "
             "state links, loss)\n"
             "and prints its inputs, outputs, parameters and shapes. Exit "
@@ -100,7 +100,7 @@ int RunValidate(const std::vector<std::string>& args) {
             "reported as FILE:LINE:COL: node 'NAME' (OP): what was expected.",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("validate", args, specs, usage, 1, {}, &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow validate", args, specs, usage, 1, {}, &flags)) {
     return *exit;
   }
   GraphOptions options;
@@ -123,24 +123,24 @@ int RunInspect(const std::vector<std::string>& args) {
       {"unrolled", "T", "with --dot: the graph unrolled over T steps"},
   };
   const std::string usage =
-      Usage("inspect", "MODEL.pbtxt [--T STEPS] [--N STREAMS] [--dot FILE [--unrolled T]]",
+      Usage("rnnflow inspect", "MODEL.pbtxt [--T STEPS] [--N STREAMS] [--dot FILE [--unrolled T]]",
             "Prints parameter counts, FLOPs per training step and the planned "
             "peak memory for\n"
             "chunks of T steps of N streams (the static memory plan, known "
             "before any step runs).",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("inspect", args, specs, usage, 1, {}, &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow inspect", args, specs, usage, 1, {}, &flags)) {
     return *exit;
   }
   GraphOptions options;
   options.require_loss = false;
   auto graph = LoadGraph(flags.positional[0], options);
-  if (!graph.ok()) return Fail("inspect", graph.status());
+  if (!graph.ok()) return Fail(flags, graph.status());
   const Graph& g = *graph;
   for (const char* f : {"T", "N", "unrolled"}) {
     if (auto v = flags.GetInt(f, 1); !v.ok() || *v < 1) {
-      return Fail("inspect",
+      return Fail(flags,
                   absl::InvalidArgumentError(absl::StrCat("--", f, " expects a positive integer")),
                   2);
     }
@@ -151,7 +151,7 @@ int RunInspect(const std::vector<std::string>& args) {
     std::string dot;
     if (flags.Has("unrolled")) {
       auto d = UnrolledDot(g, *flags.GetInt("unrolled", 1));
-      if (!d.ok()) return Fail("inspect", d.status());
+      if (!d.ok()) return Fail(flags, d.status());
       dot = *std::move(d);
     } else {
       dot = RolledDot(g);
@@ -160,7 +160,7 @@ int RunInspect(const std::vector<std::string>& args) {
     f << dot;
     f.close();
     if (!f) {
-      return Fail("inspect",
+      return Fail(flags,
                   absl::InvalidArgumentError(absl::StrCat(flags.Get("dot"), ": cannot write")));
     }
     std::cout << "wrote " << flags.Get("dot") << "\n";
@@ -175,7 +175,7 @@ int RunInspect(const std::vector<std::string>& args) {
   std::cout << absl::StrFormat("  total %d (%s as float32)\n\n", g.NumParameters(),
                                HumanBytes(g.NumParameters() * 4));
   auto flops = CountFlops(g, bindings);
-  if (!flops.ok()) return Fail("inspect", flops.status());
+  if (!flops.ok()) return Fail(flags, flops.status());
   std::cout << absl::StrFormat(
       "FLOPs per training step: %.3f GFLOP (forward %.3f, backward %.3f); per "
       "token %.0f\n",
@@ -186,7 +186,7 @@ int RunInspect(const std::vector<std::string>& args) {
   so.bindings = bindings;
   so.training = g.loss() >= 0;
   auto session = Session::Create(g, so);
-  if (!session.ok()) return Fail("inspect", session.status());
+  if (!session.ok()) return Fail(flags, session.status());
   const MemoryPlanStats& m = (*session)->memory();
   std::cout << absl::StrFormat(
       "planned peak memory: %s (activations %s, gradients %s, parameters %s, "

@@ -10,13 +10,13 @@ namespace rnnflow {
 
 int RunOps(const std::vector<std::string>& args) {
   const std::string usage =
-      Usage("ops", "[OP...]",
+      Usage("rnnflow ops", "[OP...]",
             "Lists every registered op (or the named ones) with its inputs, "
             "outputs,\n"
             "attributes (types and defaults), parameters and a one-line description.",
             {});
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("ops", args, {}, usage, kAnyPositional, {}, &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow ops", args, {}, usage, kAnyPositional, {}, &flags)) {
     return *exit;
   }
   const OpRegistry& registry = OpRegistry::Global();
@@ -24,7 +24,7 @@ int RunOps(const std::vector<std::string>& args) {
   for (const std::string& name : names) {
     const OpSchema* op = registry.Find(name);
     if (op == nullptr) {
-      return Fail("ops", absl::NotFoundError(absl::StrCat("unknown op '", name, "'")));
+      return Fail(flags, absl::NotFoundError(absl::StrCat("unknown op '", name, "'")));
     }
     std::string first_line = op->doc().substr(0, op->doc().find('\n'));
     std::cout << op->name() << (op->is_loss() ? " (loss)" : "") << ": " << first_line << "\n";

@@ -106,15 +106,15 @@ bool IsSeriesModel(const Graph& graph) {
 // original units. Stateful models carry the state from line to line, so
 // feed the history first (e.g. the CSV's own rows); windowed ones (window W)
 // forecast from the last W rows given (fewer while fewer were given).
-int PredictSeries(const Graph& graph, const CheckpointData& ckpt, const std::string& dir,
+int PredictSeries(const ParsedFlags& flags, const Graph& graph, const CheckpointData& ckpt,
                   int64_t window, int64_t horizon, std::istream& in, const std::string& source) {
-  auto stats = ReadSeriesStats(dir);
-  if (!stats.ok()) return Fail("predict", stats.status());
+  auto stats = ReadSeriesStats(flags.Get("data"));
+  if (!stats.ok()) return Fail(flags, stats.status());
   const int64_t F = static_cast<int64_t>(stats->size());
   auto forecaster = ModelSeriesPredictor::Create(graph, F, window);
-  if (!forecaster.ok()) return Fail("predict", forecaster.status());
+  if (!forecaster.ok()) return Fail(flags, forecaster.status());
   if (auto st = RestoreParams(graph, ckpt, (*forecaster)->params()); !st.ok()) {
-    return Fail("predict", st);
+    return Fail(flags, st);
   }
   std::vector<std::string> names;
   for (const SeriesColumnStats& c : *stats) names.push_back(c.name);
@@ -137,30 +137,30 @@ int PredictSeries(const Graph& graph, const CheckpointData& ckpt, const std::str
       double v = 0;
       if (static_cast<int64_t>(cells.size()) != F ||
           !absl::SimpleAtod(absl::StripAsciiWhitespace(cells[c]), &v) || !std::isfinite(v)) {
-        return Fail("predict", absl::InvalidArgumentError(absl::StrCat(
-                                   source, ":", line_no, ":", column, ": expected ", F,
-                                   " comma-separated numbers (", absl::StrJoin(names, ","),
-                                   ", original units); got '", text, "'")));
+        return Fail(flags, absl::InvalidArgumentError(
+                               absl::StrCat(source, ":", line_no, ":", column, ": expected ", F,
+                                            " comma-separated numbers (", absl::StrJoin(names, ","),
+                                            ", original units); got '", text, "'")));
       }
       column += static_cast<int64_t>(cells[c].size()) + 1;
       row[c] = static_cast<float>((v - (*stats)[c].mean) / (*stats)[c].std);
     }
-    if (auto st = (*forecaster)->Observe(row); !st.ok()) return Fail("predict", st);
+    if (auto st = (*forecaster)->Observe(row); !st.ok()) return Fail(flags, st);
     if (horizon > 0) continue;
     if (auto st = (*forecaster)->ForecastAhead(1, absl::MakeSpan(next)); !st.ok()) {
-      return Fail("predict", st);
+      return Fail(flags, st);
     }
     print(next);
   }
   if (horizon > 0) {
     if (line_no == 0) {
-      return Fail("predict", absl::InvalidArgumentError(absl::StrCat(
-                                 source, ": no rows given to forecast from (one row per line: ",
-                                 absl::StrJoin(names, ","), ")")));
+      return Fail(flags, absl::InvalidArgumentError(absl::StrCat(
+                             source, ": no rows given to forecast from (one row per line: ",
+                             absl::StrJoin(names, ","), ")")));
     }
     std::vector<float> ahead(horizon * F);
     if (auto st = (*forecaster)->ForecastAhead(horizon, absl::MakeSpan(ahead)); !st.ok()) {
-      return Fail("predict", st);
+      return Fail(flags, st);
     }
     for (int64_t h = 0; h < horizon; ++h) print(absl::MakeConstSpan(ahead.data() + h * F, F));
   }
@@ -185,7 +185,7 @@ int RunPredict(const std::vector<std::string>& args) {
       {"horizon", "H", "series: after the last row, print the next H rows (iterated)"},
   };
   const std::string usage = Usage(
-      "predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
+      "rnnflow predict", "MODEL.pbtxt --checkpoint PATH --data DIR [--input FILE]",
       "Reads one text per line, tokenises it with DIR/rules.tsv and DIR/vocab.tsv (unknown\n"
       "tokens -> <unk>) and prints one line per input:\n"
       "  classification  CLASS<TAB>PROBABILITY (of that class; sigmoid or softmax)\n"
@@ -198,22 +198,22 @@ int RunPredict(const std::vector<std::string>& args) {
       "An empty line gives an empty output line.",
       specs);
   ParsedFlags flags;
-  if (auto exit =
-          ParseCommandLine("predict", args, specs, usage, 1, {"checkpoint", "data"}, &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow predict", args, specs, usage, 1, {"checkpoint", "data"},
+                                   &flags)) {
     return *exit;
   }
   auto graph = LoadGraph(flags.positional[0]);
-  if (!graph.ok()) return Fail("predict", graph.status());
+  if (!graph.ok()) return Fail(flags, graph.status());
   const Graph& g = *graph;
   std::vector<std::string> warnings;
   auto ckpt = LoadCheckpointFor(g, flags.Get("checkpoint"), &warnings);
   Warn(warnings);
-  if (!ckpt.ok()) return Fail("predict", ckpt.status());
+  if (!ckpt.ok()) return Fail(flags, ckpt.status());
   if (IsSeriesModel(g)) {
     auto window = flags.GetInt("window", TrainedWindow(g, *ckpt));
     auto horizon = flags.GetInt("horizon", 0);
     if (!window.ok() || !horizon.ok() || *window < 0 || (flags.Has("horizon") && *horizon < 1)) {
-      return Fail("predict",
+      return Fail(flags,
                   absl::InvalidArgumentError(
                       "--window expects W >= 1 rows (0: stateful) and --horizon H >= 1 rows"),
                   2);
@@ -227,35 +227,35 @@ int RunPredict(const std::vector<std::string>& args) {
     }
     const std::string input = flags.Get("input");
     if (input.empty()) {
-      return PredictSeries(g, *ckpt, flags.Get("data"), *window, *horizon, std::cin, "<stdin>");
+      return PredictSeries(flags, g, *ckpt, *window, *horizon, std::cin, "<stdin>");
     }
     std::ifstream file(input);
-    if (!file) return Fail("predict", absl::NotFoundError(absl::StrCat(input, ": cannot open")));
-    return PredictSeries(g, *ckpt, flags.Get("data"), *window, *horizon, file, input);
+    if (!file) return Fail(flags, absl::NotFoundError(absl::StrCat(input, ": cannot open")));
+    return PredictSeries(flags, g, *ckpt, *window, *horizon, file, input);
   }
   if (!IsExampleModel(g)) {
-    return Fail("predict",
+    return Fail(flags,
                 absl::InvalidArgumentError(
                     "the model has no EXAMPLE_* or SERIES inputs; `rnnflow predict` runs example "
                     "and forecasting models (use `rnnflow generate` for language models)"));
   }
   for (int id : g.graph_inputs()) {
     if (g.model().input(g.tensor(id).index).feed() == EXAMPLE_TARGET_INPUTS) {
-      return Fail("predict", absl::InvalidArgumentError(
-                                 "the model decodes target sequences (EXAMPLE_TARGET_INPUTS); "
-                                 "use `rnnflow decode`"));
+      return Fail(flags, absl::InvalidArgumentError(
+                             "the model decodes target sequences (EXAMPLE_TARGET_INPUTS); "
+                             "use `rnnflow decode`"));
     }
   }
   const std::string dir = flags.Get("data");
   auto rules = ReadExampleRules(dir);
-  if (!rules.ok()) return Fail("predict", rules.status());
+  if (!rules.ok()) return Fail(flags, rules.status());
   auto vocab = ExampleVocab::Read(dir + "/vocab.tsv", /*specials=*/true);
-  if (!vocab.ok()) return Fail("predict", vocab.status());
+  if (!vocab.ok()) return Fail(flags, vocab.status());
   auto train = ExampleFile::Open(dir + "/train.ex");
-  if (!train.ok()) return Fail("predict", train.status());
+  if (!train.ok()) return Fail(flags, train.status());
   const ExampleFileInfo& info = (*train)->info();
   if (info.features > 0) {
-    return Fail("predict",
+    return Fail(flags,
                 absl::UnimplementedError("models fed EXAMPLE_VALUES (float sequences) cannot be "
                                          "predicted from text lines yet"));
   }
@@ -263,18 +263,18 @@ int RunPredict(const std::vector<std::string>& args) {
   auto T = flags.GetInt("T", tr.truncation_steps() > 0 ? tr.truncation_steps() : 32);
   auto N = flags.GetInt("N", tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16);
   if (!T.ok() || !N.ok() || *T < 1 || *N < 1) {
-    return Fail("predict", absl::InvalidArgumentError("--T and --N expect positive integers"), 2);
+    return Fail(flags, absl::InvalidArgumentError("--T and --N expect positive integers"), 2);
   }
   SessionOptions so;
   so.bindings = {{"T", *T}, {"N", *N}};
   so.training = false;
   auto session = Session::Create(g, so);
-  if (!session.ok()) return Fail("predict", session.status());
+  if (!session.ok()) return Fail(flags, session.status());
   if (auto st = RestoreParams(g, *ckpt, (*session)->params()); !st.ok()) {
-    return Fail("predict", st);
+    return Fail(flags, st);
   }
   auto feeder = ExampleFeeder::Create(**session, info, dir);
-  if (!feeder.ok()) return Fail("predict", feeder.status());
+  if (!feeder.ok()) return Fail(flags, feeder.status());
   const std::vector<std::string> classes = ClassNames(dir, "labels.tsv", info.num_classes);
   const std::vector<std::string> tags = ClassNames(dir, "tags.tsv", info.num_tags);
 
@@ -283,7 +283,7 @@ int RunPredict(const std::vector<std::string>& args) {
   const std::string input = flags.Get("input");
   if (!input.empty()) {
     file.open(input);
-    if (!file) return Fail("predict", absl::NotFoundError(absl::StrCat(input, ": cannot open")));
+    if (!file) return Fail(flags, absl::NotFoundError(absl::StrCat(input, ": cannot open")));
     in = &file;
   }
   const bool echo = flags.Has("echo");
@@ -321,18 +321,17 @@ int RunPredict(const std::vector<std::string>& args) {
     int64_t bad = -1;
     auto tokens = Tokenize(text, rules->rules, &bad);
     if (!tokens.ok()) {
-      return Fail("predict",
-                  absl::InvalidArgumentError(absl::StrCat(source, ":", line_no, ":", bad + 1, ": ",
-                                                          tokens.status().message())));
+      return Fail(flags, absl::InvalidArgumentError(absl::StrCat(source, ":", line_no, ":", bad + 1,
+                                                                 ": ", tokens.status().message())));
     }
     line.tokens = *std::move(tokens);
     for (const std::string& t : line.tokens) line.ids.push_back(vocab->Find(t, kUnkId));
     batch.push_back(std::move(line));
     if (static_cast<int64_t>(batch.size()) == *N) {
-      if (auto st = flush(); !st.ok()) return Fail("predict", st);
+      if (auto st = flush(); !st.ok()) return Fail(flags, st);
     }
   }
-  if (auto st = flush(); !st.ok()) return Fail("predict", st);
+  if (auto st = flush(); !st.ok()) return Fail(flags, st);
   return 0;
 }
 

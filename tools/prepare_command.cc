@@ -60,7 +60,7 @@ int RunPrepareText(const std::vector<std::string>& args) {
       {"min-count", "N", "char level: train characters seen < N times become <unk> (1)"},
   };
   const std::string usage =
-      Usage("prepare text", "CORPUS [CORPUS...] --out DIR [flags]",
+      Usage("rnnflow prepare text", "CORPUS [CORPUS...] --out DIR [flags]",
             "Builds the vocabulary of CORPUS and writes its tokens, split by "
             "position into\n"
             "DIR/train.tok, DIR/valid.tok and DIR/test.tok, plus DIR/vocab.tsv "
@@ -80,30 +80,30 @@ int RunPrepareText(const std::vector<std::string>& args) {
             "`feed: RESETS` turns into state resets.",
             specs);
   ParsedFlags flags;
-  if (auto exit =
-          ParseCommandLine("prepare text", args, specs, usage, kAnyPositional, {"out"}, &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow prepare text", args, specs, usage, kAnyPositional,
+                                   {"out"}, &flags)) {
     return *exit;
   }
   TextPrepareOptions options;
   auto level = ParseTextLevel(flags.Get("level", "byte"));
-  if (!level.ok()) return Fail("prepare text", level.status(), 2);
+  if (!level.ok()) return Fail(flags, level.status(), 2);
   options.level = *level;
   absl::Status s = GetFractions(flags, &options.valid_fraction, &options.test_fraction);
-  if (!s.ok()) return Fail("prepare text", s, 2);
+  if (!s.ok()) return Fail(flags, s, 2);
   auto min_count = flags.GetInt("min-count", 1);
-  if (!min_count.ok()) return Fail("prepare text", min_count.status(), 2);
+  if (!min_count.ok()) return Fail(flags, min_count.status(), 2);
   options.min_count = *min_count;
 
   if (flags.positional.empty()) {
-    return Fail("prepare text", absl::InvalidArgumentError("expects a CORPUS file\n\n" + usage), 2);
+    return Fail(flags, absl::InvalidArgumentError("expects a CORPUS file\n\n" + usage), 2);
   }
   auto files = ListDocumentFiles(flags.positional);
-  if (!files.ok()) return Fail("prepare text", files.status());
+  if (!files.ok()) return Fail(flags, files.status());
   const bool documents = files->size() > 1 || *files != flags.positional;
   int64_t docs[3] = {0, 0, 0};
   auto report = documents ? PrepareTextDocuments(*files, flags.Get("out"), options, docs)
                           : PrepareText(flags.positional[0], flags.Get("out"), options);
-  if (!report.ok()) return Fail("prepare text", report.status());
+  if (!report.ok()) return Fail(flags, report.status());
   const TextPrepareReport& r = *report;
   std::cout << "prepared " << r.out_dir << " from " << r.source << " (" << TextLevelName(r.level)
             << " level)\n";
@@ -148,7 +148,7 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
       {"keep-duplicates", "", "do not drop examples whose tokens repeat an earlier one"},
   };
   const std::string usage =
-      Usage("prepare examples", "FILE... --out DIR [flags]",
+      Usage("rnnflow prepare examples", "FILE... --out DIR [flags]",
             "Reads labelled examples (JSON arrays of flat objects, TSV, CSV, or `tagged`\n"
             "word/TAG sentences, one per line), tokenises them,\n"
             "drops duplicates, splits them by a hash of their tokens into train/valid/test and\n"
@@ -159,12 +159,12 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
             "document the rules and formats.",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("prepare examples", args, specs, usage, kAnyPositional, {"out"},
-                                   &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow prepare examples", args, specs, usage, kAnyPositional,
+                                   {"out"}, &flags)) {
     return *exit;
   }
   if (flags.positional.empty()) {
-    return Fail("prepare examples", absl::InvalidArgumentError("no input files"), 2);
+    return Fail(flags, absl::InvalidArgumentError("no input files"), 2);
   }
   ExamplePrepareOptions o;
   o.format = flags.Get("format", "json");
@@ -177,14 +177,14 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
   o.fields.header = !flags.Has("no-header");
   const std::string label_type = flags.Get("label-type", "class");
   if (label_type != "class" && label_type != "float") {
-    return Fail("prepare examples",
+    return Fail(flags,
                 absl::InvalidArgumentError(
                     absl::StrCat("--label-type '", label_type, "' (expected class or float)")),
                 2);
   }
   o.label_kind = label_type == "class" ? LabelKind::kClass : LabelKind::kFloat;
   auto level = ParseTokenLevel(flags.Get("level", "word"));
-  if (!level.ok()) return Fail("prepare examples", level.status(), 2);
+  if (!level.ok()) return Fail(flags, level.status(), 2);
   o.rules.level = *level;
   o.rules.lowercase = flags.Has("lowercase");
   o.rules.strip_html = flags.Has("strip-html");
@@ -196,7 +196,7 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
   auto test = flags.GetDouble("test", 0.1);
   for (const absl::Status& st : {min_count.status(), max_vocab.status(), max_length.status(),
                                  valid.status(), test.status()}) {
-    if (!st.ok()) return Fail("prepare examples", st, 2);
+    if (!st.ok()) return Fail(flags, st, 2);
   }
   o.min_count = *min_count;
   o.max_vocab = *max_vocab;
@@ -205,7 +205,7 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
   o.test_fraction = *test;
 
   auto report = PrepareExamples(flags.positional, flags.Get("out"), o);
-  if (!report.ok()) return Fail("prepare examples", report.status());
+  if (!report.ok()) return Fail(flags, report.status());
   const ExamplePrepareReport& r = *report;
   std::cout << absl::StrFormat(
       "prepared %s: %d records read, %d used (%d duplicates dropped, %d of them with another "
@@ -245,7 +245,7 @@ int RunPrepareSeries(const std::vector<std::string>& args) {
       {"test", "F", "fraction of rows for testing, at the end (default 0.05)"},
   };
   const std::string usage =
-      Usage("prepare series", "FILE.csv --column NAME --out DIR [flags]",
+      Usage("rnnflow prepare series", "FILE.csv --column NAME --out DIR [flags]",
             "Reads the named columns of FILE.csv (header row; quoted fields; "
             "LF or CRLF) and writes\n"
             "DIR/series.f32 (float32 rows, normalised with the train rows' "
@@ -278,19 +278,20 @@ int RunPrepareSeries(const std::vector<std::string>& args) {
     }
   }
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("prepare series", rest, specs, usage, 1, {"out"}, &flags)) {
+  if (auto exit =
+          ParseCommandLine("rnnflow prepare series", rest, specs, usage, 1, {"out"}, &flags)) {
     return *exit;
   }
   SeriesPrepareOptions options;
   options.columns = columns;
   auto missing = ParseMissingPolicy(flags.Get("missing", "error"));
-  if (!missing.ok()) return Fail("prepare series", missing.status(), 2);
+  if (!missing.ok()) return Fail(flags, missing.status(), 2);
   options.missing = *missing;
   absl::Status s = GetFractions(flags, &options.valid_fraction, &options.test_fraction);
-  if (!s.ok()) return Fail("prepare series", s, 2);
+  if (!s.ok()) return Fail(flags, s, 2);
 
   auto report = PrepareSeries(flags.positional[0], flags.Get("out"), options);
-  if (!report.ok()) return Fail("prepare series", report.status());
+  if (!report.ok()) return Fail(flags, report.status());
   const SeriesPrepareReport& r = *report;
   std::cout << "prepared " << r.out_dir << " from " << r.source << ": " << r.rows << " rows x "
             << r.columns.size() << " columns";

@@ -89,7 +89,7 @@ int RunTrain(const std::vector<std::string>& args) {
        "step 0 when there is none)"},
   };
   const std::string usage =
-      Usage("train", "MODEL.pbtxt --data CORPUS [flags]",
+      Usage("rnnflow train", "MODEL.pbtxt --data CORPUS [flags]",
             "Trains MODEL on CORPUS with truncated backpropagation through "
             "time: the corpus is\n"
             "cut into N contiguous streams, each step takes T tokens of every "
@@ -111,11 +111,11 @@ int RunTrain(const std::vector<std::string>& args) {
             "stops every rank after the same step, with one checkpoint.",
             specs);
   ParsedFlags flags;
-  if (auto exit = ParseCommandLine("train", args, specs, usage, 1, {"data"}, &flags)) {
+  if (auto exit = ParseCommandLine("rnnflow train", args, specs, usage, 1, {"data"}, &flags)) {
     return *exit;
   }
   auto graph = LoadGraph(flags.positional[0]);
-  if (!graph.ok()) return Fail("train", graph.status());
+  if (!graph.ok()) return Fail(flags, graph.status());
 
   TrainerOptions options;
   options.data_path = flags.Get("data");
@@ -157,7 +157,7 @@ int RunTrain(const std::vector<std::string>& args) {
   }
   auto lr = flags.GetDouble("lr", -1);
   if (!lr.ok()) status = lr.status();
-  if (!status.ok()) return Fail("train", status, 2);
+  if (!status.ok()) return Fail(flags, status, 2);
   options.learning_rate = static_cast<float>(*lr);
   options.validate = !flags.Has("no-validation");
 
@@ -178,12 +178,12 @@ int RunTrain(const std::vector<std::string>& args) {
     // to a file: no redrawn progress line then.
     options.tty = false;
     auto w = MpiWorld::Init(nullptr, nullptr);
-    if (!w.ok()) return Fail("train", w.status());
+    if (!w.ok()) return Fail(flags, w.status());
     world = *std::move(w);
     auto bucket_mb = flags.GetDouble("bucket-mb", 4);
     auto timeout = flags.GetDouble("allreduce-timeout", 60);
     if (!bucket_mb.ok() || !timeout.ok()) {
-      return Fail("train",
+      return Fail(flags,
                   absl::InvalidArgumentError("--bucket-mb and --allreduce-timeout expect numbers"),
                   2);
     }
@@ -201,15 +201,15 @@ int RunTrain(const std::vector<std::string>& args) {
     for (const std::string& a : args) absl::StrAppend(&config, "\n", a);
     if (auto st = world->CheckSameEverywhere("the model or the command line", StableHash(config));
         !st.ok()) {
-      return Fail("train", st);
+      return Fail(flags, st);
     }
   }
   auto trainer = Trainer::Create(*graph, options);
   if (world != nullptr) {
     // Every rank learns whether all of them could start.
     if (!world->AllOk(trainer.ok())) {
-      return trainer.ok() ? Fail("train", absl::AbortedError("another rank failed to start"))
-                          : Fail("train", trainer.status());
+      return trainer.ok() ? Fail(flags, absl::AbortedError("another rank failed to start"))
+                          : Fail(flags, trainer.status());
     }
     uint64_t params_hash = 0;
     for (const Tensor& p : (*trainer)->session().params()) {
@@ -219,7 +219,7 @@ int RunTrain(const std::vector<std::string>& args) {
     for (auto [what, hash] :
          {std::pair<const char*, uint64_t>{"the gradient bucket plan", reducer->PlanHash()},
           {"the initial parameters", params_hash}}) {
-      if (auto st = world->CheckSameEverywhere(what, hash); !st.ok()) return Fail("train", st);
+      if (auto st = world->CheckSameEverywhere(what, hash); !st.ok()) return Fail(flags, st);
     }
     const std::string map = world->BindingMap(omp_get_max_threads());
     if (world->rank() == 0) {
@@ -229,9 +229,9 @@ int RunTrain(const std::vector<std::string>& args) {
                 << map;
     }
   }
-  if (!trainer.ok()) return Fail("train", trainer.status());
+  if (!trainer.ok()) return Fail(flags, trainer.status());
   auto results = (*trainer)->Run();
-  if (!results.ok()) return Fail("train", results.status());
+  if (!results.ok()) return Fail(flags, results.status());
   // A rank stopped because another one was signalled exits as if SIGTERM.
   if ((*trainer)->interrupted()) return 128 + (g_stop_signal ? g_stop_signal.load() : SIGTERM);
   return 0;

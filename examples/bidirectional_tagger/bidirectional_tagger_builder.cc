@@ -37,4 +37,7 @@ absl::StatusOr<rnnflow::ModelDef> BuildTagger() {
 
 }  // namespace
 
-int main(int argc, char** argv) { return rnnflow::RunBuilderMain(argc, argv, BuildTagger()); }
+int main(int argc, char** argv) {
+  return rnnflow::RunBuilderMain(argc, argv,
+                                 [](const rnnflow::ParsedFlags&) { return BuildTagger(); });
+}

@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "rnnflow/dataset/example_file.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -39,22 +41,25 @@ double Accuracy(const ExampleFile& f, const std::vector<int32_t>& best_tag) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s DIR   (from rnnflow prepare examples --format tagged)\n",
-                 argv[0]);
-    return 2;
+  const std::string command = "bidirectional_tagger_most_frequent_tag";
+  rnnflow::ParsedFlags flags;
+  if (auto exit = rnnflow::ParseCommandLine(
+          command, std::vector<std::string>(argv + 1, argv + argc), {},
+          rnnflow::Usage(command, "DIR",
+                         "Tags each word of DIR (from `rnnflow prepare examples --format tagged`)\n"
+                         "with its most frequent train tag: per-token accuracy on each split.",
+                         {}),
+          1, {}, &flags)) {
+    return *exit;
   }
-  const std::string dir = argv[1];
+  const std::string dir = flags.positional[0];
   auto train = ExampleFile::Open(dir + "/train.ex");
-  if (!train.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(train.status().message()).c_str());
-    return 1;
-  }
+  if (!train.ok()) return rnnflow::Fail(flags, train.status());
   const rnnflow::ExampleFileInfo& info = (*train)->info();
   if (!info.has_tags) {
-    std::fprintf(stderr, "%s/train.ex has no tags (prepare it with --format tagged)\n",
-                 dir.c_str());
-    return 1;
+    return rnnflow::Fail(
+        flags, absl::InvalidArgumentError(
+                   absl::StrCat(dir, "/train.ex has no tags (prepare it with --format tagged)")));
   }
   const int64_t vocab = info.vocab_size, num_tags = info.num_tags;
   // counts[word * num_tags + tag]
@@ -80,10 +85,7 @@ int main(int argc, char** argv) {
               best_tag[kUnknown]);
   for (const char* split : {"train", "valid", "test"}) {
     auto f = ExampleFile::Open(dir + "/" + split + ".ex");
-    if (!f.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(f.status().message()).c_str());
-      return 1;
-    }
+    if (!f.ok()) return rnnflow::Fail(flags, f.status());
     std::printf("  %-5s per-token accuracy %.4f\n", split, Accuracy(**f, best_tag));
   }
   return 0;

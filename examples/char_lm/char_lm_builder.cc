@@ -35,4 +35,7 @@ absl::StatusOr<rnnflow::ModelDef> BuildCharLm() {
 
 }  // namespace
 
-int main(int argc, char** argv) { return rnnflow::RunBuilderMain(argc, argv, BuildCharLm()); }
+int main(int argc, char** argv) {
+  return rnnflow::RunBuilderMain(argc, argv,
+                                 [](const rnnflow::ParsedFlags&) { return BuildCharLm(); });
+}

@@ -49,4 +49,7 @@ absl::StatusOr<rnnflow::ModelDef> BuildCustomCell() {
 
 }  // namespace
 
-int main(int argc, char** argv) { return rnnflow::RunBuilderMain(argc, argv, BuildCustomCell()); }
+int main(int argc, char** argv) {
+  return rnnflow::RunBuilderMain(argc, argv,
+                                 [](const rnnflow::ParsedFlags&) { return BuildCustomCell(); });
+}

@@ -36,4 +36,7 @@ absl::StatusOr<rnnflow::ModelDef> BuildForecast() {
 
 }  // namespace
 
-int main(int argc, char** argv) { return rnnflow::RunBuilderMain(argc, argv, BuildForecast()); }
+int main(int argc, char** argv) {
+  return rnnflow::RunBuilderMain(argc, argv,
+                                 [](const rnnflow::ParsedFlags&) { return BuildForecast(); });
+}

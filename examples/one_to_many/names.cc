@@ -21,24 +21,18 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "examples/example_cli.h"
 #include "examples/one_to_many/names_data.h"
 #include "rnnflow/dataset/example_file.h"
 #include "rnnflow/dataset/example_text.h"
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/inference/generator.h"
 #include "rnnflow/runtime/graph_checkpoint.h"
+#include "tools/flags.h"
 
 namespace rnnflow::one_to_many {
 namespace {
 
-using examples::Args;
-using examples::ParseArgs;
-
-absl::Status Records(const Args& a) {
-  if (a.positional.size() != 1 || a.Get("out").empty()) {
-    return absl::InvalidArgumentError("records needs FILE.tsv and --out FILE.json");
-  }
+absl::Status Records(const ParsedFlags& a) {
   RF_ASSIGN_OR_RETURN(int64_t records, WriteNameRecords(a.positional[0], a.Get("out")));
   std::cout << absl::StrFormat("%s: %d names from %s\n", a.Get("out"), records, a.positional[0]);
   return absl::OkStatus();
@@ -88,9 +82,8 @@ struct Bigram {
   }
 };
 
-absl::Status BigramBaseline(const Args& a) {
+absl::Status BigramBaseline(const ParsedFlags& a) {
   const std::string dir = a.Get("data"), split = a.Get("split", "test");
-  if (dir.empty()) return absl::InvalidArgumentError("bigram needs --data DIR");
   RF_ASSIGN_OR_RETURN(auto train, ExampleFile::Open(dir + "/train.ex"));
   RF_ASSIGN_OR_RETURN(auto valid, ExampleFile::Open(dir + "/valid.ex"));
   RF_ASSIGN_OR_RETURN(auto eval, ExampleFile::Open(absl::StrCat(dir, "/", split, ".ex")));
@@ -118,13 +111,13 @@ absl::Status BigramBaseline(const Args& a) {
   return absl::OkStatus();
 }
 
-absl::Status Generate(const Args& a) {
+absl::Status Generate(const ParsedFlags& a) {
   const std::string dir = a.Get("data");
-  if (a.positional.size() != 1 || dir.empty() || a.Get("checkpoint").empty()) {
-    return absl::InvalidArgumentError("generate needs MODEL.pbtxt, --checkpoint and --data");
-  }
   RF_ASSIGN_OR_RETURN(Graph graph, LoadGraph(a.positional[0]));
-  RF_ASSIGN_OR_RETURN(CheckpointData ckpt, LoadCheckpointFor(graph, a.Get("checkpoint")));
+  std::vector<std::string> warnings;
+  RF_ASSIGN_OR_RETURN(CheckpointData ckpt,
+                      LoadCheckpointFor(graph, a.Get("checkpoint"), &warnings));
+  Warn(warnings);
   std::vector<Tensor> params;
   for (const CheckpointTensor& t : ckpt.params) {
     params.emplace_back(FLOAT32, t.shape, const_cast<float*>(t.values.data()));
@@ -163,10 +156,10 @@ absl::Status Generate(const Args& a) {
     return absl::InvalidArgumentError(absl::StrCat(
         dir, " lacks <s> or </s>: prepare it from `one_to_many_names records` output"));
   }
-  RF_ASSIGN_OR_RETURN(int64_t count, a.Int("count", 10));
-  RF_ASSIGN_OR_RETURN(int64_t top_k, a.Int("top-k", 0));
-  RF_ASSIGN_OR_RETURN(int64_t seed, a.Int("seed", 1));
-  RF_ASSIGN_OR_RETURN(double temperature, a.Double("temperature", 1.0));
+  RF_ASSIGN_OR_RETURN(int64_t count, a.GetInt("count", 10));
+  RF_ASSIGN_OR_RETURN(int64_t top_k, a.GetInt("top-k", 0));
+  RF_ASSIGN_OR_RETURN(int64_t seed, a.GetInt("seed", 1));
+  RF_ASSIGN_OR_RETURN(double temperature, a.GetDouble("temperature", 1.0));
   SampleOptions o;
   o.length = 30;
   o.top_k = static_cast<int>(top_k);
@@ -188,36 +181,47 @@ absl::Status Generate(const Args& a) {
   return absl::OkStatus();
 }
 
+int RunRecords(const std::vector<std::string>& args) {
+  return RunCommand("one_to_many_names records", args, "FILE.tsv --out FILE.json",
+                    "The `name<TAB>gender` list (scripts/fetch-data first-names) as records for\n"
+                    "`rnnflow prepare examples`, lowercased.",
+                    {{"out", "FILE.json", "the records"}}, 1, {"out"}, Records);
+}
+
+int RunBigram(const std::vector<std::string>& args) {
+  return RunCommand("one_to_many_names bigram", args, "--data DIR [--split test]",
+                    "Bits per letter (</s> included) of a bigram model p(next | previous letter),\n"
+                    "and of one per gender, counted on train with additive smoothing chosen on "
+                    "valid.",
+                    {{"data", "DIR", "a directory from `rnnflow prepare examples`"},
+                     {"split", "NAME", "the split scored (default test)"}},
+                    0, {"data"}, BigramBaseline);
+}
+
+int RunGenerate(const std::vector<std::string>& args) {
+  return RunCommand("one_to_many_names generate", args,
+                    "MODEL.pbtxt --checkpoint DIR --data DIR [flags]",
+                    "Names sampled from a trained model, each starting with --prime.",
+                    {{"checkpoint", "PATH", "checkpoint file or directory (its newest valid one)"},
+                     {"data", "DIR", "the prepared directory the model was trained on"},
+                     {"gender", "NAME", "female (default) or male; conditioned models only"},
+                     {"prime", "LETTERS", "the start of every name"},
+                     {"count", "N", "names to sample (default 10)"},
+                     {"temperature", "X", "sampling temperature (default 1)"},
+                     {"top-k", "K", "sample among the K most likely (default 0: all)"},
+                     {"seed", "S", "the first name's sampling seed (default 1)"}},
+                    1, {"checkpoint", "data"}, Generate);
+}
+
 }  // namespace
 }  // namespace rnnflow::one_to_many
 
 int main(int argc, char** argv) {
   using namespace rnnflow::one_to_many;  // NOLINT(build/namespaces)
-  using rnnflow::examples::ParseArgs;
-  const std::string verb = argc > 1 ? argv[1] : "";
-  absl::Status st;
-  if (verb == "records") {
-    auto a = ParseArgs(argc, argv, {"out"});
-    st = a.ok() ? Records(*a) : a.status();
-  } else if (verb == "bigram") {
-    auto a = ParseArgs(argc, argv, {"data", "split"});
-    st = a.ok() ? BigramBaseline(*a) : a.status();
-  } else if (verb == "generate") {
-    auto a = ParseArgs(
-        argc, argv,
-        {"checkpoint", "data", "gender", "prime", "count", "temperature", "top-k", "seed"});
-    st = a.ok() ? Generate(*a) : a.status();
-  } else {
-    std::cerr << "usage: one_to_many_names records FILE.tsv --out FILE.json\n"
-                 "       one_to_many_names bigram --data DIR [--split test]\n"
-                 "       one_to_many_names generate MODEL.pbtxt --checkpoint DIR --data DIR\n"
-                 "           [--gender female|male] [--prime LETTERS] [--count 10]\n"
-                 "           [--temperature 1] [--top-k 0] [--seed 1]\n";
-    return 2;
-  }
-  if (!st.ok()) {
-    std::cerr << "one_to_many_names " << verb << ": " << st.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return rnnflow::RunVerbs(
+      "one_to_many_names",
+      {{"records", RunRecords, "the name list as records for `rnnflow prepare examples`"},
+       {"bigram", RunBigram, "the bigram baselines' bits per letter"},
+       {"generate", RunGenerate, "names sampled from a trained model"}},
+      argc, argv);
 }

@@ -5,22 +5,14 @@
 //   build/one_to_many_one_to_many_builder [--unconditioned] --print
 //   build/one_to_many_one_to_many_builder --check examples/one_to_many/model.pbtxt
 //   build/one_to_many_one_to_many_builder --data data/first-names [--steps N]
-#include <string>
-#include <vector>
-
 #include "examples/builder_main.h"
 #include "examples/one_to_many/names_model.h"
 
 int main(int argc, char** argv) {
-  bool conditioned = true;
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--unconditioned") {
-      conditioned = false;
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  return rnnflow::RunBuilderMain(static_cast<int>(rest.size()), rest.data(),
-                                 rnnflow::one_to_many::BuildNamesModel(conditioned));
+  return rnnflow::RunBuilderMain(
+      argc, argv,
+      [](const rnnflow::ParsedFlags& flags) {
+        return rnnflow::one_to_many::BuildNamesModel(/*conditioned=*/!flags.Has("unconditioned"));
+      },
+      {{"unconditioned", "", "the baseline without the gender input (unconditioned.pbtxt)"}});
 }

@@ -15,13 +15,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "rnnflow/dataset/example_file.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -89,32 +89,38 @@ Model Train(const Split& train, int64_t vocab, double l2, int epochs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && !(argc == 4 && std::strcmp(argv[2], "--epochs") == 0)) {
-    std::fprintf(stderr, "usage: %s DIR [--epochs E]   (DIR from `rnnflow prepare examples`)\n",
-                 argv[0]);
-    return 2;
+  const std::string command = "sentiment_bow_baseline";
+  const std::vector<rnnflow::FlagSpec> specs = {
+      {"epochs", "E", "SGD passes over the train split (default 10)"}};
+  rnnflow::ParsedFlags flags;
+  if (auto exit = rnnflow::ParseCommandLine(
+          command, std::vector<std::string>(argv + 1, argv + argc), specs,
+          rnnflow::Usage(command, "DIR [--epochs E]",
+                         "Binary logistic regression on the words of each example of DIR (from\n"
+                         "`rnnflow prepare examples`): accuracy on valid and test.",
+                         specs),
+          1, {}, &flags)) {
+    return *exit;
   }
-  const std::string dir = argv[1];
-  const int epochs = argc == 4 ? std::atoi(argv[3]) : 10;
+  const std::string dir = flags.positional[0];
+  auto epochs = flags.GetInt("epochs", 10);
+  if (!epochs.ok()) return rnnflow::Fail(flags, epochs.status(), 2);
   Split splits[3];
   int64_t vocab = 0;
   const char* names[3] = {"train", "valid", "test"};
   for (int s = 0; s < 3; ++s) {
     auto f = ExampleFile::Open(dir + "/" + names[s] + ".ex");
-    if (!f.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(f.status().message()).c_str());
-      return 1;
-    }
+    if (!f.ok()) return rnnflow::Fail(flags, f.status());
     if ((*f)->info().label_kind != rnnflow::LabelKind::kClass || (*f)->info().num_classes != 2) {
-      std::fprintf(stderr, "%s: needs two classes (0/1 labels)\n", (*f)->path().c_str());
-      return 1;
+      return rnnflow::Fail(flags, absl::InvalidArgumentError(absl::StrCat(
+                                      (*f)->path(), ": needs two classes (0/1 labels)")));
     }
     vocab = (*f)->info().vocab_size;
     splits[s] = Load(**f);
   }
   double best_valid = -1, best_test = 0, best_l2 = 0;
   for (double l2 : {0.0, 1e-5, 1e-4, 1e-3}) {
-    const Model m = Train(splits[0], vocab, l2, epochs);
+    const Model m = Train(splits[0], vocab, l2, static_cast<int>(*epochs));
     const double train = Accuracy(m, splits[0]), valid = Accuracy(m, splits[1]),
                  test = Accuracy(m, splits[2]);
     std::printf("l2 %-6g train %.4f  valid %.4f  test %.4f\n", l2, train, valid, test);

@@ -7,29 +7,21 @@
 //   build/sentiment_sentiment_builder --model imdb --check imdb.pbtxt
 //   build/sentiment_sentiment_builder --data DIR [--steps N]    # train it on a
 //                                  # directory from `rnnflow prepare examples`
-#include <iostream>
 #include <string>
-#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "examples/builder_main.h"
 #include "examples/sentiment/sentiment_models.h"
 
 int main(int argc, char** argv) {
-  bool imdb = false;
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--model" && i + 1 < argc) {
-      const std::string name = argv[++i];
-      if (name != "imdb" && name != "model") {
-        std::cerr << "--model: expected imdb or model; got '" << name << "'\n";
-        return 2;
-      }
-      imdb = name == "imdb";
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
   return rnnflow::RunBuilderMain(
-      static_cast<int>(rest.size()), rest.data(),
-      imdb ? rnnflow::sentiment::BuildImdbSentiment() : rnnflow::sentiment::BuildSentiment());
+      argc, argv,
+      [](const rnnflow::ParsedFlags& flags) -> absl::StatusOr<rnnflow::ModelDef> {
+        const std::string model = flags.Get("model", "model");
+        if (model == "imdb") return rnnflow::sentiment::BuildImdbSentiment();
+        if (model == "model") return rnnflow::sentiment::BuildSentiment();
+        return absl::InvalidArgumentError(
+            absl::StrCat("--model: expected imdb or model; got '", model, "'"));
+      },
+      {{"model", "NAME", "imdb: imdb.pbtxt's model; model (default): model.pbtxt's"}});
 }

@@ -47,4 +47,7 @@ absl::StatusOr<rnnflow::ModelDef> BuildSeq2Seq() {
 
 }  // namespace
 
-int main(int argc, char** argv) { return rnnflow::RunBuilderMain(argc, argv, BuildSeq2Seq()); }
+int main(int argc, char** argv) {
+  return rnnflow::RunBuilderMain(argc, argv,
+                                 [](const rnnflow::ParsedFlags&) { return BuildSeq2Seq(); });
+}

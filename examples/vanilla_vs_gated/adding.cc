@@ -21,34 +21,23 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "examples/example_cli.h"
 #include "examples/vanilla_vs_gated/adding_model.h"
 #include "examples/vanilla_vs_gated/adding_task.h"
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/runtime/graph_checkpoint.h"
 #include "rnnflow/training/trainer.h"
+#include "tools/flags.h"
 
 namespace rnnflow::vanilla_vs_gated {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: vanilla_vs_gated_adding generate --length L --out DIR [--train N] [--valid N]\n"
-    "                                  [--test N] [--seed S]\n"
-    "       vanilla_vs_gated_adding score MODEL.pbtxt --checkpoint DIR --data DIR [--split S]\n"
-    "       vanilla_vs_gated_adding sweep --out DIR [--lengths 10,25,...] [--cells a,b,...]\n"
-    "                                  [--steps N] [--threads N]\n";
-
-using examples::Args;
-using examples::ParseArgs;
-
-absl::Status Generate(const Args& a) {
-  if (a.Get("out").empty()) return absl::InvalidArgumentError("--out DIR is required");
-  RF_ASSIGN_OR_RETURN(int64_t length, a.Int("length", 0));
+absl::Status Generate(const ParsedFlags& a) {
+  RF_ASSIGN_OR_RETURN(int64_t length, a.GetInt("length", 0));
   AddingCounts c;
-  RF_ASSIGN_OR_RETURN(c.train, a.Int("train", c.train));
-  RF_ASSIGN_OR_RETURN(c.valid, a.Int("valid", c.valid));
-  RF_ASSIGN_OR_RETURN(c.test, a.Int("test", c.test));
-  RF_ASSIGN_OR_RETURN(int64_t seed, a.Int("seed", 1));
+  RF_ASSIGN_OR_RETURN(c.train, a.GetInt("train", c.train));
+  RF_ASSIGN_OR_RETURN(c.valid, a.GetInt("valid", c.valid));
+  RF_ASSIGN_OR_RETURN(c.test, a.GetInt("test", c.test));
+  RF_ASSIGN_OR_RETURN(int64_t seed, a.GetInt("seed", 1));
   RF_RETURN_IF_ERROR(WriteAddingData(a.Get("out"), length, c, static_cast<uint64_t>(seed)));
   std::cout << absl::StrFormat(
       "%s: adding problem, length %d: %d train, %d valid, %d test sequences (seed %d)\n",
@@ -64,15 +53,15 @@ absl::StatusOr<AddingScore> ScoreSplit(Session& session, const std::string& dir,
   return ScoreAdding(session, *feeder, *file);
 }
 
-absl::Status Score(const Args& a) {
-  if (a.positional.size() != 1 || a.Get("checkpoint").empty() || a.Get("data").empty()) {
-    return absl::InvalidArgumentError("score needs MODEL.pbtxt, --checkpoint and --data");
-  }
+absl::Status Score(const ParsedFlags& a) {
   const std::string dir = a.Get("data"), split = a.Get("split", "test");
   RF_ASSIGN_OR_RETURN(Graph graph, LoadGraph(a.positional[0]));
   RF_ASSIGN_OR_RETURN(auto file, ExampleFile::Open(absl::StrCat(dir, "/", split, ".ex")));
   if (file->size() == 0) return absl::InvalidArgumentError(file->path() + " has no examples");
-  RF_ASSIGN_OR_RETURN(CheckpointData ckpt, LoadCheckpointFor(graph, a.Get("checkpoint")));
+  std::vector<std::string> warnings;
+  RF_ASSIGN_OR_RETURN(CheckpointData ckpt,
+                      LoadCheckpointFor(graph, a.Get("checkpoint"), &warnings));
+  Warn(warnings);
   SessionOptions so;
   so.bindings = {{"T", file->length(0)}, {"N", 100}};
   so.training = false;
@@ -86,8 +75,7 @@ absl::Status Score(const Args& a) {
   return absl::OkStatus();
 }
 
-absl::Status Sweep(const Args& a) {
-  if (a.Get("out").empty()) return absl::InvalidArgumentError("--out DIR is required");
+absl::Status Sweep(const ParsedFlags& a) {
   std::vector<int64_t> lengths;
   for (absl::string_view s : absl::StrSplit(a.Get("lengths", "10,25,50,100,200"), ',')) {
     int64_t v = 0;
@@ -101,8 +89,8 @@ absl::Status Sweep(const Args& a) {
     RF_ASSIGN_OR_RETURN(Cell c, ParseCell(std::string(s)));
     cells.push_back(c);
   }
-  RF_ASSIGN_OR_RETURN(int64_t steps, a.Int("steps", 1000));
-  RF_ASSIGN_OR_RETURN(int64_t threads, a.Int("threads", 1));
+  RF_ASSIGN_OR_RETURN(int64_t steps, a.GetInt("steps", 1000));
+  RF_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("threads", 1));
   std::cout << "| length | cell | steps | test MSE | within 0.04 | train time |\n"
                "| --- | --- | --- | --- | --- | --- |\n";
   for (int64_t length : lengths) {
@@ -133,29 +121,51 @@ absl::Status Sweep(const Args& a) {
   return absl::OkStatus();
 }
 
+int RunGenerate(const std::vector<std::string>& args) {
+  return RunCommand("vanilla_vs_gated_adding generate", args, "--length L --out DIR [flags]",
+                    "Writes DIR/{train,valid,test}.ex: adding-problem sequences of length L,\n"
+                    "readable by `rnnflow train/eval` (train with --truncation-steps L).",
+                    {{"length", "L", "time steps per sequence (>= 2)"},
+                     {"out", "DIR", "output directory"},
+                     {"train", "N", "train sequences (default 20000)"},
+                     {"valid", "N", "valid sequences (default 2000)"},
+                     {"test", "N", "test sequences (default 2000)"},
+                     {"seed", "S", "random seed (default 1)"}},
+                    0, {"length", "out"}, Generate);
+}
+
+int RunScore(const std::vector<std::string>& args) {
+  return RunCommand("vanilla_vs_gated_adding score", args,
+                    "MODEL.pbtxt --checkpoint PATH --data DIR [--split test]",
+                    "MSE of a trained model on a split, and the fraction of predictions within\n"
+                    "0.04 of the target.",
+                    {{"checkpoint", "PATH", "checkpoint file or directory (its newest valid one)"},
+                     {"data", "DIR", "a directory from `vanilla_vs_gated_adding generate`"},
+                     {"split", "NAME", "the split scored (default test)"}},
+                    1, {"checkpoint", "data"}, Score);
+}
+
+int RunSweep(const std::vector<std::string>& args) {
+  return RunCommand("vanilla_vs_gated_adding sweep", args, "--out DIR [flags]",
+                    "For every length: generates DIR/adding-L (unless there), trains every cell\n"
+                    "for --steps steps from scratch with the model's training block and scores\n"
+                    "the test split; one Markdown table row per run on stdout.",
+                    {{"out", "DIR", "where the data sets go"},
+                     {"lengths", "L,L,...", "sequence lengths (default 10,25,50,100,200)"},
+                     {"cells", "C,C,...", "cells (default rnn_tanh,rnn_relu,gru,lstm)"},
+                     {"steps", "N", "optimizer steps per run (default 1000)"},
+                     {"threads", "N", "OpenMP threads (default 1)"}},
+                    0, {"out"}, Sweep);
+}
+
 }  // namespace
 }  // namespace rnnflow::vanilla_vs_gated
 
 int main(int argc, char** argv) {
   using namespace rnnflow::vanilla_vs_gated;  // NOLINT(build/namespaces)
-  const std::string verb = argc > 1 ? argv[1] : "";
-  absl::Status st;
-  if (verb == "generate") {
-    auto a = ParseArgs(argc, argv, {"length", "out", "train", "valid", "test", "seed"});
-    st = a.ok() ? Generate(*a) : a.status();
-  } else if (verb == "score") {
-    auto a = ParseArgs(argc, argv, {"checkpoint", "data", "split"});
-    st = a.ok() ? Score(*a) : a.status();
-  } else if (verb == "sweep") {
-    auto a = ParseArgs(argc, argv, {"out", "lengths", "cells", "steps", "threads"});
-    st = a.ok() ? Sweep(*a) : a.status();
-  } else {
-    std::cerr << kUsage;
-    return 2;
-  }
-  if (!st.ok()) {
-    std::cerr << "vanilla_vs_gated_adding " << verb << ": " << st.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return rnnflow::RunVerbs("vanilla_vs_gated_adding",
+                           {{"generate", RunGenerate, "adding-problem data sets of one length"},
+                            {"score", RunScore, "MSE and accuracy of a trained model on a split"},
+                            {"sweep", RunSweep, "train and score every cell at every length"}},
+                           argc, argv);
 }

@@ -8,29 +8,16 @@
 //       (DIR from `vanilla_vs_gated_adding generate --length 50`: the
 //       models' T is 50, so train other lengths with `rnnflow train
 //       --truncation-steps L`)
-#include <iostream>
-#include <string>
-#include <vector>
-
 #include "examples/builder_main.h"
 #include "examples/vanilla_vs_gated/adding_model.h"
 
 int main(int argc, char** argv) {
-  using rnnflow::vanilla_vs_gated::Cell;
-  Cell cell = Cell::kLstm;
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--cell" && i + 1 < argc) {
-      auto parsed = rnnflow::vanilla_vs_gated::ParseCell(argv[++i]);
-      if (!parsed.ok()) {
-        std::cerr << parsed.status().message() << "\n";
-        return 2;
-      }
-      cell = *parsed;
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  return rnnflow::RunBuilderMain(static_cast<int>(rest.size()), rest.data(),
-                                 rnnflow::vanilla_vs_gated::BuildAddingModel(cell));
+  return rnnflow::RunBuilderMain(
+      argc, argv,
+      [](const rnnflow::ParsedFlags& flags) -> absl::StatusOr<rnnflow::ModelDef> {
+        auto cell = rnnflow::vanilla_vs_gated::ParseCell(flags.Get("cell", "lstm"));
+        if (!cell.ok()) return cell.status();
+        return rnnflow::vanilla_vs_gated::BuildAddingModel(*cell);
+      },
+      {{"cell", "NAME", "rnn_tanh, rnn_relu, gru or lstm (default; model.pbtxt's)"}});
 }

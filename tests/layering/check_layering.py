@@ -34,9 +34,11 @@ ALLOWED = {
     # The PyTorch conformance harness tests fused layers from inside.
     "conformance": INSTALLED,
     "tools": LIBRARY,
-    "examples": INSTALLED,  # what a user of the installed library has
+    # What a user of the installed library has, and the command-line parser
+    # the example programs share with the rnnflow command (tools/flags.h).
+    "examples": INSTALLED + ["tools"],
     "bench": LIBRARY,
-    "tests": LIBRARY + ["examples"],
+    "tests": LIBRARY + ["examples", "tools"],
 }
 
 # Folders that may include another layer's internal/ headers.
