@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rnnflow/base/version.h"
 #include "tests/testing/command_line.h"
 
 namespace {
@@ -146,6 +147,14 @@ TEST_F(CliTest, ErrorsAreReportedNotCrashes) {
     EXPECT_EQ(r.status, 0) << verb << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr("usage: rnnflow")) << verb;
   }
+}
+
+// `rnnflow --version` prints the library's VersionReport (base/version.h).
+TEST(CliVersionTest, PrintsTheVersionReport) {
+  const CommandResult r = RunCli("--version");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.output, rnnflow::VersionReport());
+  EXPECT_THAT(r.output, HasSubstr(absl::StrCat("rnnflow ", rnnflow::Version(), " (commit ")));
 }
 
 }  // namespace

@@ -1,10 +1,18 @@
 // rnnflow: train, check and inspect recurrent models.
+#include <iostream>
+#include <string>
+
+#include "rnnflow/base/version.h"
 #include "tools/check_reference_command.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/prepare_command.h"
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::cout << rnnflow::VersionReport();
+    return 0;
+  }
   return rnnflow::RunVerbs(
       "rnnflow",
       {
