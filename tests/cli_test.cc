@@ -20,6 +20,7 @@ namespace {
 using rnnflow::CommandResult;
 using rnnflow::RunCli;
 using testing::HasSubstr;
+using testing::Not;
 
 class CliTest : public testing::Test {
  protected:
@@ -155,6 +156,27 @@ TEST(CliVersionTest, PrintsTheVersionReport) {
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.output, rnnflow::VersionReport());
   EXPECT_THAT(r.output, HasSubstr(absl::StrCat("rnnflow ", rnnflow::Version(), " (commit ")));
+}
+
+// `ops --markdown` (docs/ops.md): each op's attributes with type, default and
+// allowed values, its outputs with how a model references them, its carried
+// states; only the ops named.
+TEST(CliOpsTest, MarkdownReference) {
+  CommandResult r = RunCli("ops --markdown LSTM");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\n## LSTM\n"));
+  EXPECT_THAT(r.output, Not(HasSubstr("## GRU")));
+  EXPECT_THAT(r.output, HasSubstr("| `hidden` | int | required |  | Hidden width H (> 0). |"));
+  EXPECT_THAT(r.output, HasSubstr("| `direction` | string | `\"forward\"` | `\"forward\"`, "
+                                  "`\"bidirectional\"` |"));
+  EXPECT_THAT(r.output, HasSubstr("| 3 `lengths` | optional, no gradient |"));
+  EXPECT_THAT(r.output, HasSubstr("| 2 `c_n` | `NODE:2` |"));
+  EXPECT_THAT(r.output, HasSubstr("Carried state: when input `c0` is not connected, output `c_n`"));
+  // Prose is escaped where Markdown would read emphasis: "c_t = f*c_{t-1}".
+  EXPECT_THAT(r.output, HasSubstr("c_t = f\\*c\\_{t-1}"));
+  r = RunCli("ops --markdown Lstm");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.output, HasSubstr("unknown op 'Lstm'"));
 }
 
 }  // namespace
