@@ -90,8 +90,9 @@ absl::StatusOr<std::unique_ptr<ExampleSource>> Open(const std::string& path,
   if (!fields.label.empty() || fields.target.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path,
-                     ": the cmudict format reads (word, pronunciation) pairs without labels; "
-                     "prepare with --label-field '' --target-field phonemes"));
+                     ": the cmudict format reads (word, pronunciation) pairs without labels: "
+                     "leave ExampleFields::label empty and name ExampleFields::target "
+                     "(e.g. \"phonemes\")"));
   }
   return std::unique_ptr<ExampleSource>(new CmudictSource(path, keep_stress));
 }

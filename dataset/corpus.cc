@@ -444,7 +444,8 @@ absl::Status PrepareChars(const std::string& input, const std::string& out_dir,
 absl::StatusOr<TextLevel> ParseTextLevel(const std::string& name) {
   if (name == "byte") return TextLevel::kByte;
   if (name == "char") return TextLevel::kChar;
-  return absl::InvalidArgumentError(absl::StrCat("--level expects byte or char; got '", name, "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown text level '", name, "' (expected byte or char)"));
 }
 
 const char* TextLevelName(TextLevel level) { return level == TextLevel::kByte ? "byte" : "char"; }
@@ -453,10 +454,10 @@ absl::StatusOr<TextPrepareReport> PrepareText(const std::string& input, const st
                                               const TextPrepareOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const double v = options.valid_fraction, t = options.test_fraction;
-  RF_RETURN_IF_ERROR(CheckSplitFractions(v, t));
+  RF_RETURN_IF_ERROR(CheckSplitFractions("TextPrepareOptions", v, t));
   if (options.min_count < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--min-count must be >= 1; got ", options.min_count));
+        absl::StrCat("TextPrepareOptions::min_count must be >= 1; got ", options.min_count));
   }
   BlockReader reader;
   RF_RETURN_IF_ERROR(reader.Open(input, options.block_bytes));

@@ -150,8 +150,8 @@ absl::StatusOr<MissingPolicy> ParseMissingPolicy(const std::string& name) {
   if (name == "error") return MissingPolicy::kError;
   if (name == "interpolate") return MissingPolicy::kInterpolate;
   if (name == "drop") return MissingPolicy::kDrop;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--missing expects error, interpolate or drop; got '", name, "'"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown missing-value policy '", name,
+                                                 "' (expected error, interpolate or drop)"));
 }
 
 const char* MissingPolicyName(MissingPolicy policy) {
@@ -259,7 +259,7 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
                                                   const SeriesPrepareOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const double v = options.valid_fraction, t = options.test_fraction;
-  RF_RETURN_IF_ERROR(CheckSplitFractions(v, t));
+  RF_RETURN_IF_ERROR(CheckSplitFractions("SeriesPrepareOptions", v, t));
   RF_ASSIGN_OR_RETURN(auto csv, CsvReader::Open(csv_path, options.block_bytes));
   std::vector<CsvField> header;
   RF_ASSIGN_OR_RETURN(bool has_header, csv->Next(&header));
@@ -271,7 +271,9 @@ absl::StatusOr<SeriesPrepareReport> PrepareSeries(const std::string& csv_path,
   const std::string header_list = absl::StrJoin(header_names, ", ");
   if (options.columns.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        csv_path, ": select columns with --column NAME; the header has: ", header_list));
+        csv_path,
+        ": no columns selected (SeriesPrepareOptions::columns is empty); the header has: ",
+        header_list));
   }
   const size_t F = options.columns.size();
   std::vector<size_t> index(F);

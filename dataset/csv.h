@@ -104,7 +104,7 @@ struct SeriesPrepareReport {
   std::string out_dir;
   int64_t input_bytes = 0;
   int64_t rows = 0;          // written
-  int64_t dropped_rows = 0;  // --missing drop
+  int64_t dropped_rows = 0;  // MissingPolicy::kDrop
   int64_t split_rows[3] = {0, 0, 0};
   std::vector<SeriesColumnStats> columns;
   double seconds = 0;

@@ -158,7 +158,7 @@ absl::StatusOr<DocumentStarts> DocumentStarts::Read(const std::string& dir,
     return absl::NotFoundError(
         absl::StrCat(path,
                      ": no document boundaries (prepare the corpus from several files: "
-                     "`rnnflow prepare text FILE FILE... --out DIR`)"));
+                     "PrepareTextDocuments, as `rnnflow prepare text FILE FILE...` does)"));
   }
   DocumentStarts d;
   std::string line;

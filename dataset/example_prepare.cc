@@ -118,11 +118,16 @@ absl::StatusOr<ExamplePrepareReport> PrepareExamples(const std::vector<std::stri
                                                      const std::string& out_dir,
                                                      const ExamplePrepareOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  RF_RETURN_IF_ERROR(CheckSplitFractions(o.valid_fraction, o.test_fraction));
+  RF_RETURN_IF_ERROR(
+      CheckSplitFractions("ExamplePrepareOptions", o.valid_fraction, o.test_fraction));
   if (inputs.empty()) return absl::InvalidArgumentError("no input files");
-  if (o.min_count < 1) return absl::InvalidArgumentError("--min-count must be >= 1");
+  if (o.min_count < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ExamplePrepareOptions::min_count must be >= 1; got ", o.min_count));
+  }
   if (o.max_vocab != 0 && o.max_vocab < 3) {
-    return absl::InvalidArgumentError("--max-vocab must be 0 (no limit) or >= 3");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ExamplePrepareOptions::max_vocab must be 0 (no limit) or >= 3; got ", o.max_vocab));
   }
   const LabelKind kind = o.fields.label.empty() ? LabelKind::kNone : o.label_kind;
   ExamplePrepareReport r;
@@ -159,7 +164,8 @@ absl::StatusOr<ExamplePrepareReport> PrepareExamples(const std::vector<std::stri
             double v = 0;
             if (!absl::SimpleAtod(ex.label, &v) || !std::isfinite(v)) {
               return absl::InvalidArgumentError(absl::StrCat(
-                  where, ": label '", ex.label, "' is not a finite number (--label-type float)"));
+                  where, ": label '", ex.label,
+                  "' is not a finite number (ExamplePrepareOptions::label_kind is kFloat)"));
             }
           }
           t.label = ex.label;

@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<SeriesWindows>> SeriesWindows::Open(
   }
   if (options.window < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the window must be >= 1 rows; got ", options.window));
+        absl::StrCat("SeriesWindowOptions::window must be >= 1 rows; got ", options.window));
   }
   if (options.batch < 1 || options.ranks < 1 || options.rank < 0 || options.rank >= options.ranks) {
     return absl::InvalidArgumentError(absl::StrCat("bad window batching: ", options.batch,

@@ -36,7 +36,8 @@ inline int RunBuilderMain(int argc, char** argv, const BuildModelFn& build,
       {"print", "", "print the built model as .pbtxt text (the default)"},
       {"check", "MODEL.pbtxt", "exit 0 iff the file holds the same model"},
       {"data", "PATH", "train the built model on PATH (as `rnnflow train --data`)"},
-      {"steps", "N", "with --data: optimizer steps (default: the model's training.steps)"},
+      {"steps", "N", "with --data: optimizer steps (default: the model's training.steps)",
+       "TrainerOptions::steps"},
   };
   specs.insert(specs.end(), model_flags.begin(), model_flags.end());
   const std::string usage =

@@ -11,10 +11,13 @@ namespace rnnflow {
 namespace {
 
 absl::Status CheckOptions(const StepModel& model, int64_t rows, const DecodeOptions& o) {
-  if (o.beam < 1)
-    return absl::InvalidArgumentError(absl::StrCat("beam must be >= 1; got ", o.beam));
+  if (o.beam < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DecodeOptions::beam must be >= 1; got ", o.beam));
+  }
   if (o.max_length < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("max length must be >= 1; got ", o.max_length));
+    return absl::InvalidArgumentError(
+        absl::StrCat("DecodeOptions::max_length must be >= 1; got ", o.max_length));
   }
   if (model.rows() != rows) {
     return absl::InvalidArgumentError(

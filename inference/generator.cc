@@ -8,6 +8,15 @@
 #include "rnnflow/base/status_macros.h"
 
 namespace rnnflow {
+namespace {
+
+absl::Status CheckSampleOptions(const SampleOptions& options) {
+  if (options.temperature > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("SampleOptions::temperature must be > 0; got ", options.temperature));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Generator>> Generator::Create(const Graph& graph,
                                                              absl::Span<const Tensor> params) {
@@ -90,9 +99,7 @@ int32_t Generator::Sample(float temperature, int top_k, std::mt19937_64& rng) {
 
 absl::StatusOr<std::string> Generator::Generate(const std::string& prime,
                                                 const SampleOptions& options) {
-  if (options.temperature <= 0) {
-    return absl::InvalidArgumentError("temperature must be > 0");
-  }
+  RF_RETURN_IF_ERROR(CheckSampleOptions(options));
   session_->ResetStates();
   std::mt19937_64 rng(options.seed);
   const std::string start = prime.empty() ? std::string("\n") : prime;
@@ -110,9 +117,7 @@ absl::StatusOr<std::string> Generator::Generate(const std::string& prime,
 absl::StatusOr<std::vector<int32_t>> Generator::GenerateIds(
     absl::Span<const int32_t> prime, absl::Span<const int32_t> output_to_input, int32_t stop,
     const SampleOptions& options) {
-  if (options.temperature <= 0) {
-    return absl::InvalidArgumentError("temperature must be > 0");
-  }
+  RF_RETURN_IF_ERROR(CheckSampleOptions(options));
   if (prime.empty()) return absl::InvalidArgumentError("the prime needs at least one id");
   const int64_t outputs = output_size();
   const int64_t mapped = static_cast<int64_t>(output_to_input.size());

@@ -36,10 +36,13 @@ absl::StatusOr<ForecastReport> EvaluateSeriesForecasts(const SeriesFile& file, i
                                                        SeriesPredictor& predictor,
                                                        const ForecastOptions& options) {
   if (split < 0 || split > 2) return absl::InvalidArgumentError("split must be 0, 1 or 2");
-  if (options.season < 0) return absl::InvalidArgumentError("the season must be >= 0 rows");
+  if (options.season < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ForecastOptions::season must be >= 0 rows; got ", options.season));
+  }
   if (options.horizon < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the horizon must be >= 1 rows; got ", options.horizon));
+        absl::StrCat("ForecastOptions::horizon must be >= 1 rows; got ", options.horizon));
   }
   const int64_t f = file.columns();
   const int64_t H = options.horizon, K = options.season;

@@ -103,8 +103,8 @@ void SeriesModelForecaster::RestoreState(const std::vector<std::vector<float>>& 
 absl::StatusOr<std::unique_ptr<ModelSeriesPredictor>> ModelSeriesPredictor::Create(
     const Graph& graph, int64_t features, int64_t window) {
   if (window < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the window must be >= 1 rows (0: stateful); got ", window));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ModelSeriesPredictor's window must be >= 1 rows (0: stateful); got ", window));
   }
   std::unique_ptr<ModelSeriesPredictor> p(new ModelSeriesPredictor());
   RF_ASSIGN_OR_RETURN(p->step_, SeriesModelForecaster::Create(graph, features));

@@ -211,10 +211,11 @@ TEST(BeamSearchTest, BadOptionsAreErrors) {
   o.beam = 2;
   EXPECT_FALSE(BeamSearch(m, 3, o).ok());  // 4 rows != 3 x 2
   o.beam = 0;
-  EXPECT_FALSE(BeamSearch(m, 2, o).ok());
+  EXPECT_EQ(BeamSearch(m, 2, o).status().message(), "DecodeOptions::beam must be >= 1; got 0");
   o.beam = 1;
   o.max_length = 0;
-  EXPECT_FALSE(GreedyDecode(m, 4, o).ok());
+  EXPECT_EQ(GreedyDecode(m, 4, o).status().message(),
+            "DecodeOptions::max_length must be >= 1; got 0");
   o.max_length = 3;
   o.end_id = 3;
   auto bad = GreedyDecode(m, 4, o);

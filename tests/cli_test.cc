@@ -129,6 +129,49 @@ TEST_F(CliTest, PredictForecastsTheNextRowLikeEval) {
   EXPECT_THAT(r.output, HasSubstr(dir_ + "/bad.csv:2:1: expected 1 comma-separated numbers (v"));
 }
 
+// The library's errors name its fields (TextPrepareOptions::valid_fraction,
+// ...); the command adds the flag that sets each: the one the user typed,
+// or the one that would.
+TEST_F(CliTest, LibraryErrorsNameTheFlagsThatSetTheirFields) {
+  const std::string prepare = absl::StrCat("prepare text ", dir_, "/corpus.txt --out ", dir_, "/p");
+  CommandResult r = RunCli(prepare + " --valid 0.6 --test 0.5");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output,
+              HasSubstr("rnnflow prepare text: TextPrepareOptions::valid_fraction (set by "
+                        "--valid) and TextPrepareOptions::test_fraction (set by --test) "
+                        "must be >= 0 with a sum below 1; got 0.6 and 0.5"));
+  r = RunCli(prepare + " --test 0.99");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("TextPrepareOptions::valid_fraction (--valid sets it) and "
+                                  "TextPrepareOptions::test_fraction (set by --test)"));
+  r = RunCli(prepare + " --level char --min-count 0");
+  EXPECT_THAT(r.output,
+              HasSubstr("TextPrepareOptions::min_count (set by --min-count) must be >= 1; got 0"));
+  // A flag's value the library cannot parse names the flag.
+  r = RunCli(prepare + " --level word");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("rnnflow prepare text: --level: unknown text level 'word' "
+                                  "(expected byte or char)"));
+  std::ofstream(dir_ + "/s.csv") << "t,v\n1,2\n2,3\n";
+  r = RunCli(absl::StrCat("prepare series ", dir_, "/s.csv --out ", dir_, "/s"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("SeriesPrepareOptions::columns (--column sets it) is empty"));
+  // --help shows which field each flag sets.
+  r = RunCli("prepare text --help");
+  EXPECT_THAT(r.output, HasSubstr("the library fields they set"));
+  EXPECT_THAT(r.output, testing::ContainsRegex("--valid +TextPrepareOptions::valid_fraction"));
+
+  ASSERT_EQ(RunCli(prepare).status, 0);
+  r = RunCli(absl::StrCat("train ", dir_, "/model.pbtxt --data ", dir_,
+                          "/p --steps 2 --checkpoint-dir ", dir_, "/run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = RunCli(
+      absl::StrCat("generate ", dir_, "/model.pbtxt --checkpoint ", dir_, "/run --temperature 0"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("rnnflow generate: SampleOptions::temperature (set by "
+                                  "--temperature) must be > 0; got 0"));
+}
+
 TEST_F(CliTest, ErrorsAreReportedNotCrashes) {
   CommandResult r = RunCli(absl::StrCat("eval ", dir_, "/model.pbtxt --checkpoint ", dir_,
                                         "/nothing --data ", dir_, "/corpus.txt"));

@@ -78,7 +78,8 @@ TEST(CmudictSourceTest, NeedsPairFields) {
   ExampleFields f;  // label "class", no target
   auto source = OpenExampleSource("cmudict", "x.txt", f);
   ASSERT_FALSE(source.ok());
-  EXPECT_THAT(source.status().message(), HasSubstr("--label-field '' --target-field phonemes"));
+  EXPECT_THAT(source.status().message(),
+              HasSubstr("leave ExampleFields::label empty and name ExampleFields::target"));
 }
 
 TEST(CmudictSourceTest, ReadsLatin1LinesAsUtf8) {

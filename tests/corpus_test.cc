@@ -299,13 +299,20 @@ TEST(CorpusTest, BadOptionsAreErrors) {
   TextPrepareOptions options;
   options.valid_fraction = 0.6;
   options.test_fraction = 0.5;
-  EXPECT_THAT(PrepareText(input, testing::TempDir() + "/prep_opts", options).status().message(),
-              testing::HasSubstr("sum below 1"));
+  // Errors name the fields of the options (a library user set no flag).
+  EXPECT_EQ(PrepareText(input, testing::TempDir() + "/prep_opts", options).status().message(),
+            "TextPrepareOptions::valid_fraction and TextPrepareOptions::test_fraction must be >= 0 "
+            "with a sum below 1; got 0.6 and 0.5");
+  TextPrepareOptions rare;
+  rare.min_count = 0;
+  EXPECT_EQ(PrepareText(input, testing::TempDir() + "/prep_opts", rare).status().message(),
+            "TextPrepareOptions::min_count must be >= 1; got 0");
   EXPECT_THAT(PrepareText(WriteFile("empty.txt", ""), testing::TempDir() + "/prep_opts", {})
                   .status()
                   .message(),
               testing::HasSubstr("nothing for the train split"));
-  EXPECT_FALSE(ParseTextLevel("word").ok());
+  EXPECT_EQ(ParseTextLevel("word").status().message(),
+            "unknown text level 'word' (expected byte or char)");
 }
 
 TEST(CorpusTest, TokensEscapeAndUnescape) {

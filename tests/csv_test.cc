@@ -143,8 +143,17 @@ TEST(CsvTest, UnknownAndDuplicateColumnsAreErrors) {
   EXPECT_EQ(r.status().message(),
             path + ":1:17: column 'open' appears twice in the header (also at column 6)");
   r = PrepareSeries(path, Out("cols"), Columns({}));
-  EXPECT_THAT(r.status().message(), testing::HasSubstr("select columns with --column NAME"));
-  EXPECT_FALSE(ParseMissingPolicy("zero").ok());
+  EXPECT_EQ(r.status().message(),
+            path +
+                ": no columns selected (SeriesPrepareOptions::columns is empty); the header "
+                "has: date, open, close, open");
+  EXPECT_EQ(ParseMissingPolicy("zero").status().message(),
+            "unknown missing-value policy 'zero' (expected error, interpolate or drop)");
+  SeriesPrepareOptions fractions = Columns({"close"});
+  fractions.valid_fraction = -0.1;
+  EXPECT_EQ(PrepareSeries(path, Out("cols"), fractions).status().message(),
+            "SeriesPrepareOptions::valid_fraction and SeriesPrepareOptions::test_fraction must be "
+            ">= 0 with a sum below 1; got -0.1 and 0.05");
 }
 
 // Values in original units, all splits in order.

@@ -233,7 +233,8 @@ TEST(ExamplePrepareTest, BadDelimitedFilesAndLabelsNamePositions) {
   r = PrepareExamples({floats}, OutDir("prep_bad"), o);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()),
-              HasSubstr(floats + ":3:1: label 'high' is not a finite number"));
+              HasSubstr(floats + ":3:1: label 'high' is not a finite number "
+                                 "(ExamplePrepareOptions::label_kind is kFloat)"));
 
   ExamplePrepareOptions chars;
   chars.rules.level = TokenLevel::kChar;
@@ -250,6 +251,24 @@ TEST(ExamplePrepareTest, BadDelimitedFilesAndLabelsNamePositions) {
   r = PrepareExamples({empty}, OutDir("prep_bad"), none);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("no usable examples"));
+}
+
+// Errors about the options name their fields, as a library user set them.
+TEST(ExamplePrepareTest, BadOptionsNameTheirFields) {
+  const std::string input = Write("opts.json", "[{\"text\": \"a b\", \"class\": 1}]");
+  ExamplePrepareOptions o;
+  o.min_count = 0;
+  EXPECT_EQ(PrepareExamples({input}, OutDir("prep_opts"), o).status().message(),
+            "ExamplePrepareOptions::min_count must be >= 1; got 0");
+  o = ExamplePrepareOptions();
+  o.max_vocab = 2;
+  EXPECT_EQ(PrepareExamples({input}, OutDir("prep_opts"), o).status().message(),
+            "ExamplePrepareOptions::max_vocab must be 0 (no limit) or >= 3; got 2");
+  o = ExamplePrepareOptions();
+  o.test_fraction = 0.95;
+  EXPECT_EQ(PrepareExamples({input}, OutDir("prep_opts"), o).status().message(),
+            "ExamplePrepareOptions::valid_fraction and ExamplePrepareOptions::test_fraction must "
+            "be >= 0 with a sum below 1; got 0.1 and 0.95");
 }
 
 TEST(ExamplePrepareTest, CorruptExampleFilesAreRejected) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -72,6 +73,53 @@ TEST(FlagsTest, CommandLineChecksPositionalsAndRequiredFlags) {
   EXPECT_EQ(
       ParseCommandLine("prog verb", {"a", "b", "c"}, kSpecs, usage, kAnyPositional, {}, &flags),
       std::nullopt);
+}
+
+// The flags of a command that set library fields.
+const std::vector<FlagSpec> kFieldSpecs = {
+    {"valid", "F", "validation fraction", "PrepOptions::valid_fraction"},
+    {"test", "F", "test fraction", "PrepOptions::test_fraction"},
+    {"window", "W", "rows per window", "TrainerOptions::window"},
+    {"out", "DIR", "output directory"},
+};
+
+TEST(FlagsTest, LibraryErrorsGetTheFlagThatSetsEachField) {
+  ParsedFlags flags;
+  ASSERT_EQ(ParseCommandLine("prog", {"--valid", "0.7"}, kFieldSpecs, "", 0, {}, &flags),
+            std::nullopt);
+  EXPECT_EQ(
+      NameFlags("PrepOptions::valid_fraction and PrepOptions::test_fraction must be small", flags),
+      "PrepOptions::valid_fraction (set by --valid) and PrepOptions::test_fraction (--test "
+      "sets it) must be small");
+  // Only the first mention, and only whole names.
+  EXPECT_EQ(NameFlags("PrepOptions::valid_fraction_max, PrepOptions::valid_fraction, "
+                      "PrepOptions::valid_fraction",
+                      flags),
+            "PrepOptions::valid_fraction_max, PrepOptions::valid_fraction (set by --valid), "
+            "PrepOptions::valid_fraction");
+  EXPECT_EQ(NameFlags("TrainerOptions::windows are rows", flags),
+            "TrainerOptions::windows are rows");
+  EXPECT_EQ(NameFlags("no field here", flags), "no field here");
+
+  const std::string usage = Usage("prog", "", "S.", kFieldSpecs);
+  EXPECT_THAT(usage, HasSubstr("the library fields they set"));
+  EXPECT_THAT(usage, testing::ContainsRegex("--window +TrainerOptions::window\n"));
+  EXPECT_THAT(usage.substr(usage.find("the library fields")), testing::Not(HasSubstr("--out")));
+  EXPECT_THAT(Usage("prog", "", "S.", kSpecs), testing::Not(HasSubstr("library fields")));
+}
+
+absl::StatusOr<int> ParseSize(const std::string& text) {
+  if (text == "big") return 10;
+  return absl::InvalidArgumentError(absl::StrCat("unknown size '", text, "'"));
+}
+
+TEST(FlagsTest, ParsedValuesNameTheFlagInErrors) {
+  auto flags = ParseFlags({"--out", "huge"}, kSpecs);
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(*flags->GetParsed("steps", "big", ParseSize), 10);  // the fallback, parsed
+  auto bad = flags->GetParsed("out", "big", ParseSize);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "--out: unknown size 'huge'");
 }
 
 int g_ran = 0;

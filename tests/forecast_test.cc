@@ -339,7 +339,11 @@ TEST(ForecastTest, MultiStepBaselinesOnAHandMadeSeriesAreExact) {
   options.horizon = 0;
   bad = EvaluateSeriesForecasts(**file, 2, zero, options);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("horizon must be >= 1"), std::string::npos);
+  EXPECT_EQ(bad.status().message(), "ForecastOptions::horizon must be >= 1 rows; got 0");
+  options.horizon = 1;
+  options.season = -2;
+  EXPECT_EQ(EvaluateSeriesForecasts(**file, 2, zero, options).status().message(),
+            "ForecastOptions::season must be >= 0 rows; got -2");
 }
 
 }  // namespace

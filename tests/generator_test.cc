@@ -36,7 +36,8 @@ TEST(GeneratorTest, ContinuesALearnedCycle) {
   EXPECT_EQ(*out, "abaeabacabadabaeabacabad");
 
   sample.temperature = 0;
-  EXPECT_FALSE((*generator)->Generate("a", sample).ok());
+  EXPECT_EQ((*generator)->Generate("a", sample).status().message(),
+            "SampleOptions::temperature must be > 0; got 0");
 
   // Ids: the same model with the identity map, greedy, stopping after 'd'.
   std::vector<int32_t> identity(256);

@@ -122,9 +122,11 @@ int RunDecode(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"checkpoint", "PATH", "checkpoint file or directory (its newest valid checkpoint)"},
       {"data", "DIR", "the directory from `rnnflow prepare examples` the model was trained on"},
-      {"beam", "K", "beam width; 1 = greedy (default 1)"},
-      {"alpha", "A", "length normalisation: rank by log-prob / length^A (default 0)"},
-      {"max-length", "L", "longest output, end symbol included (default: training T)"},
+      {"beam", "K", "beam width; 1 = greedy (default 1)", "DecodeOptions::beam"},
+      {"alpha", "A", "length normalisation: rank by log-prob / length^A (default 0)",
+       "DecodeOptions::alpha"},
+      {"max-length", "L", "longest output, end symbol included (default: training T)",
+       "DecodeOptions::max_length"},
       {"source-steps", "S",
        "longest source fed; longer ones keep their first S tokens (default: a source time "
        "symbol's longest source of the --eval split or of DIR/train.ex; else "
@@ -134,7 +136,8 @@ int RunDecode(const std::vector<std::string>& args) {
       {"limit", "N", "with --eval: the first N distinct sources only"},
       {"input", "FILE", "one source per line (default: standard input)"},
       {"uppercase", "", "map a-z to A-Z before tokenising (CMUdict words are capitals)"},
-      {"nbest", "N", "print the N best hypotheses with their log-probabilities"},
+      {"nbest", "N", "print the N best hypotheses with their log-probabilities",
+       "DecodeOptions::nbest"},
       {"baseline", "", "with --eval: also score the nearest training source's target"},
   };
   const std::string usage =

@@ -194,14 +194,18 @@ int RunEval(const std::vector<std::string>& args) {
       {"N", "STREAMS", "streams (default: training.streams_per_worker)"},
       {"max-chunks", "K", "stop after K chunks (default: the whole split)"},
       {"source-steps", "S", "pairs with a source time symbol: its steps (default: the longest)"},
-      {"season", "K", "series: also score the seasonal-naive forecast (the value K rows ago)"},
-      {"forecasts", "FILE.csv", "series: write row, actual, forecast, persistence per column"},
-      {"warmup", "ROWS", "series: history rows fed before the split (default: all)"},
+      {"season", "K", "series: also score the seasonal-naive forecast (the value K rows ago)",
+       "ForecastOptions::season"},
+      {"forecasts", "FILE.csv", "series: write row, actual, forecast, persistence per column",
+       "ForecastOptions::forecasts_path"},
+      {"warmup", "ROWS", "series: history rows fed before the split (default: all)",
+       "ForecastOptions::warmup_rows"},
       {"window", "W",
        "series: forecast each row from a zero state over the W rows before it (default: the "
        "checkpoint's training mode; 0: state carried)"},
       {"horizon", "H",
-       "series: forecast 1..H rows ahead from every origin, feeding forecasts back (default 1)"},
+       "series: forecast 1..H rows ahead from every origin, feeding forecasts back (default 1)",
+       "ForecastOptions::horizon"},
   };
   const std::string usage =
       Usage("rnnflow eval", "MODEL.pbtxt --checkpoint PATH --data PATH [--split valid]",
@@ -296,10 +300,10 @@ int RunGenerate(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"checkpoint", "PATH", "checkpoint file or directory (its newest valid checkpoint)"},
       {"prime", "TEXT", "text fed before sampling (default: a newline)"},
-      {"length", "N", "bytes to generate (default 500)"},
-      {"temperature", "X", "sampling temperature > 0 (default 1)"},
-      {"top-k", "K", "sample among the K most likely (default: all)"},
-      {"seed", "S", "sampling seed (default 1)"},
+      {"length", "N", "bytes to generate (default 500)", "SampleOptions::length"},
+      {"temperature", "X", "sampling temperature > 0 (default 1)", "SampleOptions::temperature"},
+      {"top-k", "K", "sample among the K most likely (default: all)", "SampleOptions::top_k"},
+      {"seed", "S", "sampling seed (default 1)", "SampleOptions::seed"},
   };
   const std::string usage =
       Usage("rnnflow generate",

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -123,15 +124,52 @@ std::string Usage(const std::string& command, const std::string& args, const std
                   const std::vector<FlagSpec>& specs) {
   std::string out = absl::StrCat("usage: ", command, " ", args, "\n\n", summary, "\n");
   if (!specs.empty()) absl::StrAppend(&out, "\nflags:\n");
+  bool any_field = false;
   for (const FlagSpec& s : specs) {
     std::string left = absl::StrCat("--", s.name, s.value_name.empty() ? "" : " ", s.value_name);
     absl::StrAppend(&out, absl::StrFormat("  %-26s %s\n", left, s.help));
+    any_field = any_field || !s.field.empty();
+  }
+  if (any_field) {
+    absl::StrAppend(&out, "\nthe library fields they set (errors name the field):\n");
+    for (const FlagSpec& s : specs) {
+      if (s.field.empty()) continue;
+      absl::StrAppend(&out, absl::StrFormat("  %-26s %s\n", absl::StrCat("--", s.name), s.field));
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Whether `text` has `word` at `pos`, not inside a longer name
+// ("TrainerOptions::window" is not in "TrainerOptions::window_rows").
+bool IsWordAt(absl::string_view text, size_t pos, absl::string_view word) {
+  auto name_char = [](char c) { return absl::ascii_isalnum(c) || c == '_'; };
+  const size_t end = pos + word.size();
+  return (pos == 0 || !name_char(text[pos - 1])) && (end == text.size() || !name_char(text[end]));
+}
+
+}  // namespace
+
+std::string NameFlags(absl::string_view message, const ParsedFlags& flags) {
+  std::string out(message);
+  for (const FlagSpec& s : flags.specs) {
+    if (s.field.empty()) continue;
+    size_t pos = out.find(s.field);
+    while (pos != std::string::npos && !IsWordAt(out, pos, s.field)) {
+      pos = out.find(s.field, pos + 1);
+    }
+    if (pos == std::string::npos) continue;
+    const std::string note = flags.Has(s.name) ? absl::StrCat(" (set by --", s.name, ")")
+                                               : absl::StrCat(" (--", s.name, " sets it)");
+    out.insert(pos + s.field.size(), note);
   }
   return out;
 }
 
 int Fail(const ParsedFlags& flags, const absl::Status& status, int code) {
-  std::cerr << flags.command << ": " << status.message() << "\n";
+  std::cerr << flags.command << ": " << NameFlags(status.message(), flags) << "\n";
   return code;
 }
 

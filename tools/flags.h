@@ -4,6 +4,12 @@
 // runs with defaults. Also how a command reports errors and warnings, and
 // how it dispatches on its verb.
 //
+// The library names its own fields in errors (`TextPrepareOptions::
+// valid_fraction`, `training.window`), never a flag: a C++ user never typed
+// one. A flag says which field it sets (FlagSpec::field); `--help` lists
+// them, and Fail adds the flag to an error that names the field, so the
+// user of a command still reads the flag they typed.
+//
 // Command-line code: built as its own static library for tools/ and
 // examples/, not part of the installed rnnflow library.
 #ifndef RNNFLOW_TOOLS_FLAGS_H_
@@ -18,6 +24,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace rnnflow {
 
@@ -25,6 +33,10 @@ struct FlagSpec {
   std::string name;
   std::string value_name;  // empty for a boolean flag
   std::string help;
+  // The option or model field the flag sets, spelled as library errors name
+  // it ("TextPrepareOptions::valid_fraction", "training.window"); empty when
+  // the flag sets none (it only steers the command).
+  std::string field = "";
 };
 
 struct ParsedFlags {
@@ -38,6 +50,18 @@ struct ParsedFlags {
   std::string Get(const std::string& name, const std::string& fallback = "") const;
   absl::StatusOr<int64_t> GetInt(const std::string& name, int64_t fallback) const;
   absl::StatusOr<double> GetDouble(const std::string& name, double fallback) const;
+  // The value of --name (or `fallback`) read by `parse`, a library parser
+  // such as ParseTextLevel; its error is prefixed with "--name: ".
+  template <typename Parse>
+  auto GetParsed(const std::string& name, const std::string& fallback, Parse parse) const
+      -> decltype(parse(fallback)) {
+    auto parsed = parse(Get(name, fallback));
+    if (!parsed.ok()) {
+      return absl::Status(parsed.status().code(),
+                          absl::StrCat("--", name, ": ", parsed.status().message()));
+    }
+    return parsed;
+  }
 };
 
 absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
@@ -64,11 +88,18 @@ int RunCommand(const std::string& command, const std::vector<std::string>& args,
                const std::vector<std::string>& required,
                const std::function<absl::Status(const ParsedFlags& flags)>& run);
 
-// "usage: COMMAND ARGS\n\nSUMMARY\n\nflags:\n  --name VALUE  help\n".
+// "usage: COMMAND ARGS\n\nSUMMARY\n\nflags:\n  --name VALUE  help\n", then
+// which library field each flag sets, where any does.
 std::string Usage(const std::string& command, const std::string& args, const std::string& summary,
                   const std::vector<FlagSpec>& specs);
 
-// Prints "COMMAND: message" to stderr and returns `code`.
+// `message` with the flag that sets each library field it names: after the
+// field's first mention, " (set by --name)" when the flag was given, and
+// " (--name sets it)" when not.
+std::string NameFlags(absl::string_view message, const ParsedFlags& flags);
+
+// Prints "COMMAND: message" to stderr, the message with NameFlags, and
+// returns `code`.
 int Fail(const ParsedFlags& flags, const absl::Status& status, int code = 1);
 
 // Prints each line of `warnings` (e.g. from LoadCheckpointFor) to stderr as

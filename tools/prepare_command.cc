@@ -54,10 +54,14 @@ absl::Status GetFractions(const ParsedFlags& flags, double* valid, double* test)
 int RunPrepareText(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"out", "DIR", "output directory (created if needed)"},
-      {"level", "byte|char", "tokens: bytes (vocabulary 256, default) or UTF-8 characters"},
-      {"valid", "F", "fraction held out for validation, after train (default 0.05)"},
-      {"test", "F", "fraction held out for testing, at the end (default 0.05)"},
-      {"min-count", "N", "char level: train characters seen < N times become <unk> (1)"},
+      {"level", "byte|char", "tokens: bytes (vocabulary 256, default) or UTF-8 characters",
+       "TextPrepareOptions::level"},
+      {"valid", "F", "fraction held out for validation, after train (default 0.05)",
+       "TextPrepareOptions::valid_fraction"},
+      {"test", "F", "fraction held out for testing, at the end (default 0.05)",
+       "TextPrepareOptions::test_fraction"},
+      {"min-count", "N", "char level: train characters seen < N times become <unk> (1)",
+       "TextPrepareOptions::min_count"},
   };
   const std::string usage =
       Usage("rnnflow prepare text", "CORPUS [CORPUS...] --out DIR [flags]",
@@ -85,7 +89,7 @@ int RunPrepareText(const std::vector<std::string>& args) {
     return *exit;
   }
   TextPrepareOptions options;
-  auto level = ParseTextLevel(flags.Get("level", "byte"));
+  auto level = flags.GetParsed("level", "byte", ParseTextLevel);
   if (!level.ok()) return Fail(flags, level.status(), 2);
   options.level = *level;
   absl::Status s = GetFractions(flags, &options.valid_fraction, &options.test_fraction);
@@ -130,22 +134,33 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"out", "DIR", "output directory (created if needed)"},
       {"format", "NAME",
-       absl::StrCat("input format: ", absl::StrJoin(ExampleFormats(), ", "), " (default json)")},
-      {"text-field", "NAME", "field (or, with --no-header, 1-based column) of the text (text)"},
-      {"label-field", "NAME", "field of the label (class); empty: no labels"},
-      {"tags-field", "NAME", "field of per-token tags (sequence labelling)"},
-      {"target-field", "NAME", "field of a target sequence (pairs)"},
-      {"no-header", "", "tsv/csv: no header row; fields are column numbers"},
-      {"label-type", "class|float", "class ids (default) or float targets"},
-      {"level", "word|char", "tokens: words (default) or UTF-8 characters"},
-      {"lowercase", "", "map ASCII A-Z to a-z"},
-      {"strip-html", "", "replace <...> tags (e.g. <br />) by a space"},
-      {"min-count", "N", "train tokens seen < N times become <unk> (default 1)"},
-      {"max-vocab", "N", "at most N token ids, <pad> and <unk> included (default: no limit)"},
-      {"max-length", "N", "keep the first N tokens of longer examples (default: all)"},
-      {"valid", "F", "fraction for validation, by hash (default 0.1)"},
-      {"test", "F", "fraction for testing, by hash (default 0.1)"},
-      {"keep-duplicates", "", "do not drop examples whose tokens repeat an earlier one"},
+       absl::StrCat("input format: ", absl::StrJoin(ExampleFormats(), ", "), " (default json)"),
+       "ExamplePrepareOptions::format"},
+      {"text-field", "NAME", "field (or, with --no-header, 1-based column) of the text (text)",
+       "ExampleFields::text"},
+      {"label-field", "NAME", "field of the label (class); empty: no labels",
+       "ExampleFields::label"},
+      {"tags-field", "NAME", "field of per-token tags (sequence labelling)", "ExampleFields::tags"},
+      {"target-field", "NAME", "field of a target sequence (pairs)", "ExampleFields::target"},
+      {"no-header", "", "tsv/csv: no header row; fields are column numbers",
+       "ExampleFields::header"},
+      {"label-type", "class|float", "class ids (default) or float targets",
+       "ExamplePrepareOptions::label_kind"},
+      {"level", "word|char", "tokens: words (default) or UTF-8 characters", "TextRules::level"},
+      {"lowercase", "", "map ASCII A-Z to a-z", "TextRules::lowercase"},
+      {"strip-html", "", "replace <...> tags (e.g. <br />) by a space", "TextRules::strip_html"},
+      {"min-count", "N", "train tokens seen < N times become <unk> (default 1)",
+       "ExamplePrepareOptions::min_count"},
+      {"max-vocab", "N", "at most N token ids, <pad> and <unk> included (default: no limit)",
+       "ExamplePrepareOptions::max_vocab"},
+      {"max-length", "N", "keep the first N tokens of longer examples (default: all)",
+       "ExamplePrepareOptions::max_length"},
+      {"valid", "F", "fraction for validation, by hash (default 0.1)",
+       "ExamplePrepareOptions::valid_fraction"},
+      {"test", "F", "fraction for testing, by hash (default 0.1)",
+       "ExamplePrepareOptions::test_fraction"},
+      {"keep-duplicates", "", "do not drop examples whose tokens repeat an earlier one",
+       "ExamplePrepareOptions::deduplicate"},
   };
   const std::string usage =
       Usage("rnnflow prepare examples", "FILE... --out DIR [flags]",
@@ -183,7 +198,7 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
                 2);
   }
   o.label_kind = label_type == "class" ? LabelKind::kClass : LabelKind::kFloat;
-  auto level = ParseTokenLevel(flags.Get("level", "word"));
+  auto level = flags.GetParsed("level", "word", ParseTokenLevel);
   if (!level.ok()) return Fail(flags, level.status(), 2);
   o.rules.level = *level;
   o.rules.lowercase = flags.Has("lowercase");
@@ -239,10 +254,14 @@ int RunPrepareExamples(const std::vector<std::string>& args) {
 int RunPrepareSeries(const std::vector<std::string>& args) {
   const std::vector<FlagSpec> specs = {
       {"out", "DIR", "output directory (created if needed)"},
-      {"column", "NAME[,NAME]", "a float column to keep (repeatable; or a comma list)"},
-      {"missing", "POLICY", "empty/non-numeric values: error (default), interpolate, drop"},
-      {"valid", "F", "fraction of rows for validation, after train (default 0.05)"},
-      {"test", "F", "fraction of rows for testing, at the end (default 0.05)"},
+      {"column", "NAME[,NAME]", "a float column to keep (repeatable; or a comma list)",
+       "SeriesPrepareOptions::columns"},
+      {"missing", "POLICY", "empty/non-numeric values: error (default), interpolate, drop",
+       "SeriesPrepareOptions::missing"},
+      {"valid", "F", "fraction of rows for validation, after train (default 0.05)",
+       "SeriesPrepareOptions::valid_fraction"},
+      {"test", "F", "fraction of rows for testing, at the end (default 0.05)",
+       "SeriesPrepareOptions::test_fraction"},
   };
   const std::string usage =
       Usage("rnnflow prepare series", "FILE.csv --column NAME --out DIR [flags]",
@@ -284,7 +303,7 @@ int RunPrepareSeries(const std::vector<std::string>& args) {
   }
   SeriesPrepareOptions options;
   options.columns = columns;
-  auto missing = ParseMissingPolicy(flags.Get("missing", "error"));
+  auto missing = flags.GetParsed("missing", "error", ParseMissingPolicy);
   if (!missing.ok()) return Fail(flags, missing.status(), 2);
   options.missing = *missing;
   absl::Status s = GetFractions(flags, &options.valid_fraction, &options.test_fraction);

@@ -155,10 +155,11 @@ int64_t SplitPoint(int64_t n, double fraction) {
   return std::clamp<int64_t>(static_cast<int64_t>(x), 0, n);
 }
 
-absl::Status CheckSplitFractions(double valid, double test) {
+absl::Status CheckSplitFractions(absl::string_view options, double valid, double test) {
   if (valid >= 0 && test >= 0 && valid + test < 1) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--valid and --test must be >= 0 with a sum below 1; got ", valid, " and ", test));
+  return absl::InvalidArgumentError(
+      absl::StrCat(options, "::valid_fraction and ", options,
+                   "::test_fraction must be >= 0 with a sum below 1; got ", valid, " and ", test));
 }
 
 int64_t PeakRssBytes() {

@@ -85,8 +85,10 @@ absl::Status MakeDirectories(const std::string& dir);
 // is 0.8999999999999999): the boundary between splits of n items.
 int64_t SplitPoint(int64_t n, double fraction);
 
-// The --valid and --test fractions of `rnnflow prepare`: both >= 0, sum < 1.
-absl::Status CheckSplitFractions(double valid, double test);
+// The valid_fraction and test_fraction of a Prepare* call: both >= 0, sum
+// below 1. The error names them as fields of `options` (the options
+// struct's name, e.g. "TextPrepareOptions").
+absl::Status CheckSplitFractions(absl::string_view options, double valid, double test);
 
 // The process's peak resident set size so far (getrusage), in bytes.
 int64_t PeakRssBytes();

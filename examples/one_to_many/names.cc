@@ -199,18 +199,18 @@ int RunBigram(const std::vector<std::string>& args) {
 }
 
 int RunGenerate(const std::vector<std::string>& args) {
-  return RunCommand("one_to_many_names generate", args,
-                    "MODEL.pbtxt --checkpoint DIR --data DIR [flags]",
-                    "Names sampled from a trained model, each starting with --prime.",
-                    {{"checkpoint", "PATH", "checkpoint file or directory (its newest valid one)"},
-                     {"data", "DIR", "the prepared directory the model was trained on"},
-                     {"gender", "NAME", "female (default) or male; conditioned models only"},
-                     {"prime", "LETTERS", "the start of every name"},
-                     {"count", "N", "names to sample (default 10)"},
-                     {"temperature", "X", "sampling temperature (default 1)"},
-                     {"top-k", "K", "sample among the K most likely (default 0: all)"},
-                     {"seed", "S", "the first name's sampling seed (default 1)"}},
-                    1, {"checkpoint", "data"}, Generate);
+  return RunCommand(
+      "one_to_many_names generate", args, "MODEL.pbtxt --checkpoint DIR --data DIR [flags]",
+      "Names sampled from a trained model, each starting with --prime.",
+      {{"checkpoint", "PATH", "checkpoint file or directory (its newest valid one)"},
+       {"data", "DIR", "the prepared directory the model was trained on"},
+       {"gender", "NAME", "female (default) or male; conditioned models only"},
+       {"prime", "LETTERS", "the start of every name"},
+       {"count", "N", "names to sample (default 10)"},
+       {"temperature", "X", "sampling temperature (default 1)", "SampleOptions::temperature"},
+       {"top-k", "K", "sample among the K most likely (default 0: all)", "SampleOptions::top_k"},
+       {"seed", "S", "the first name's sampling seed (default 1)"}},
+      1, {"checkpoint", "data"}, Generate);
 }
 
 }  // namespace

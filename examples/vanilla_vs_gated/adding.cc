@@ -146,16 +146,17 @@ int RunScore(const std::vector<std::string>& args) {
 }
 
 int RunSweep(const std::vector<std::string>& args) {
-  return RunCommand("vanilla_vs_gated_adding sweep", args, "--out DIR [flags]",
-                    "For every length: generates DIR/adding-L (unless there), trains every cell\n"
-                    "for --steps steps from scratch with the model's training block and scores\n"
-                    "the test split; one Markdown table row per run on stdout.",
-                    {{"out", "DIR", "where the data sets go"},
-                     {"lengths", "L,L,...", "sequence lengths (default 10,25,50,100,200)"},
-                     {"cells", "C,C,...", "cells (default rnn_tanh,rnn_relu,gru,lstm)"},
-                     {"steps", "N", "optimizer steps per run (default 1000)"},
-                     {"threads", "N", "OpenMP threads (default 1)"}},
-                    0, {"out"}, Sweep);
+  return RunCommand(
+      "vanilla_vs_gated_adding sweep", args, "--out DIR [flags]",
+      "For every length: generates DIR/adding-L (unless there), trains every cell\n"
+      "for --steps steps from scratch with the model's training block and scores\n"
+      "the test split; one Markdown table row per run on stdout.",
+      {{"out", "DIR", "where the data sets go"},
+       {"lengths", "L,L,...", "sequence lengths (default 10,25,50,100,200)"},
+       {"cells", "C,C,...", "cells (default rnn_tanh,rnn_relu,gru,lstm)"},
+       {"steps", "N", "optimizer steps per run (default 1000)", "TrainerOptions::steps"},
+       {"threads", "N", "OpenMP threads (default 1)", "TrainerOptions::threads"}},
+      0, {"out"}, Sweep);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   return rnnflow::RunBuilderMain(
       argc, argv,
       [](const rnnflow::ParsedFlags& flags) -> absl::StatusOr<rnnflow::ModelDef> {
-        auto cell = rnnflow::vanilla_vs_gated::ParseCell(flags.Get("cell", "lstm"));
+        auto cell = flags.GetParsed("cell", "lstm", rnnflow::vanilla_vs_gated::ParseCell);
         if (!cell.ok()) return cell.status();
         return rnnflow::vanilla_vs_gated::BuildAddingModel(*cell);
       },
