@@ -2,8 +2,6 @@
 // (well above the majority class), exact resume, and the data-parallel
 // weighting (2 ranks x N == 1 rank x 2N, partial batches and per-step masks
 // included).
-#include "rnnflow/training/example_training.h"
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +12,7 @@
 #include "rnnflow/dataset/example_prepare.h"
 #include "rnnflow/graph/graph.h"
 #include "rnnflow/graph/model_loader.h"
+#include "rnnflow/training/example_batch_source.h"
 #include "rnnflow/training/trainer.h"
 
 namespace rnnflow {
@@ -200,17 +199,21 @@ TEST(ExampleTrainingTest, TwoRanksOfNEqualOneRankOf2N) {
   };
   auto big = session(12);
   std::unique_ptr<Session> small[2] = {session(6), session(6)};
-  ExampleTrainingOptions eo;
+  BatchSourceOptions eo;
   eo.data = data;
   eo.seed = 9;
-  eo.validate = false;
-  auto one = ExampleTraining::Create(*big, eo);
+  auto train = [&](const Session& s) {
+    auto file = ExampleFile::Open(data + "/train.ex");
+    EXPECT_TRUE(file.ok()) << file.status();
+    return ExampleBatchSource::Create(s, *std::move(file), eo, /*training_order=*/true);
+  };
+  auto one = train(*big);
   ASSERT_TRUE(one.ok()) << one.status();
-  std::unique_ptr<ExampleTraining> two[2];
+  std::unique_ptr<ExampleBatchSource> two[2];
   for (int r = 0; r < 2; ++r) {
     eo.rank = r;
     eo.ranks = 2;
-    auto t = ExampleTraining::Create(*small[r], eo);
+    auto t = train(*small[r]);
     ASSERT_TRUE(t.ok()) << t.status();
     two[r] = *std::move(t);
   }

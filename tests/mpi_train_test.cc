@@ -183,7 +183,7 @@ TEST_F(MpiTrainTest, ResumingOnARankCountThatDoesNotDivideTheColumnsIsAClearErro
                                "--streams-per-worker 4");
   EXPECT_NE(n.status, 0);
   EXPECT_THAT(n.output, HasSubstr("written with 4 columns; with 2 ranks that is 2 streams per "
-                                  "worker, not --streams-per-worker 4"))
+                                  "worker, not TrainerOptions::streams 4"))
       << n.output;
 }
 
@@ -198,7 +198,7 @@ TEST_F(MpiTrainTest, AStopSignalToOneRankStopsEveryRankAtTheSameStep) {
                                " & pid=$!; sleep 2; kill -TERM $pid; wait $pid'");
   EXPECT_LT(r.seconds, 40) << r.output;
   EXPECT_NE(r.status, 0) << r.output;  // the ranks exit with 143
-  EXPECT_THAT(r.output, HasSubstr("; continue with --resume")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("; continue with TrainerOptions::resume")) << r.output;
   const rnnflow::CheckpointData c = Newest(ckpt);
   ASSERT_GT(c.step, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr(absl::StrCat("stopped at step ", c.step, " of 100000")));
@@ -223,7 +223,7 @@ TEST_F(MpiTrainTest, SigusrOneToMpirunStopsEveryRankWithACheckpoint) {
   ASSERT_GT(c.step, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr(absl::StrCat("stopped at step ", c.step,
                                                " of 100000; continue "
-                                               "with --resume")));
+                                               "with TrainerOptions::resume")));
 }
 
 }  // namespace

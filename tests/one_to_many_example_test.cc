@@ -16,8 +16,8 @@
 #include "rnnflow/dataset/example_prepare.h"
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/inference/generator.h"
+#include "rnnflow/training/example_batch_source.h"
 #include "rnnflow/training/example_feed.h"
-#include "rnnflow/training/example_training.h"
 #include "rnnflow/training/trainer.h"
 
 namespace rnnflow::one_to_many {

@@ -322,7 +322,7 @@ TEST_F(ResumeTest, SigintSavesACheckpointAndExits130ThenResumesExactly) {
   EXPECT_EQ(NewestCheckpointStep(ckpt_dir), last_step);
   EXPECT_THAT(ReadAll(dir_ + "/" + name + ".log"),
               HasSubstr(absl::StrCat("stopped at step ", last_step, " of ", kSteps,
-                                     "; continue with --resume")));
+                                     "; continue with TrainerOptions::resume")));
 
   args.push_back("--resume");
   const int resumed = Wait(Spawn(args, name));

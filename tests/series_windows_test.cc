@@ -191,7 +191,8 @@ TEST(SeriesWindowsTest, BadWindowsAreClearErrors) {
   options.window = -5;
   trainer = Trainer::Create(graph, options);
   ASSERT_FALSE(trainer.ok());
-  EXPECT_NE(trainer.status().message().find("--window must be >= 1"), std::string::npos)
+  EXPECT_NE(trainer.status().message().find("TrainerOptions::window must be >= 1"),
+            std::string::npos)
       << trainer.status();
 }
 

@@ -15,8 +15,8 @@
 #include "rnnflow/runtime/checkpoint.h"
 #include "rnnflow/runtime/graph_checkpoint.h"
 #include "rnnflow/runtime/session.h"
+#include "rnnflow/training/example_batch_source.h"
 #include "rnnflow/training/example_feed.h"
-#include "rnnflow/training/example_training.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 

@@ -34,6 +34,7 @@
 #include "rnnflow/dataset/example_file.h"
 #include "rnnflow/graph/graph.h"
 #include "rnnflow/runtime/session.h"
+#include "rnnflow/training/evaluation.h"
 
 namespace rnnflow {
 
@@ -74,13 +75,6 @@ struct ExampleRef {
 };
 // Example i of `file` (i < 0: an empty slot).
 ExampleRef RefOf(const ExampleFile& file, int64_t i);
-
-// Correct predictions out of scored positions.
-struct Score {
-  int64_t correct = 0;
-  int64_t total = 0;
-  double accuracy() const { return total > 0 ? static_cast<double>(correct) / total : 0.0; }
-};
 
 class ExampleFeeder {
  public:

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "rnnflow/base/status_macros.h"
+#include "rnnflow/training/batch_source_factory.h"
 #include "rnnflow/training/internal/checkpoint_columns.h"
 
 namespace rnnflow {
@@ -51,43 +52,14 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const Graph& graph,
   return t;
 }
 
-// Every token id must fit the model's embedding tables.
-absl::Status Trainer::CheckVocabulary(int64_t vocab) const {
-  for (const NodeInfo& node : graph_.nodes()) {
-    if (node.def->op() != "Embedding" || node.inputs.empty()) continue;
-    if (node.inputs[0] != tokens_input_) continue;
-    const int64_t rows = node.def->attr().at("vocab").i();
-    if (rows < vocab) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          options_.data_path, ": the corpus has a vocabulary of ", vocab, " tokens but node '",
-          node.def->name(), "' (Embedding) has vocab ", rows, "; raise its vocab attribute"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<SymbolBindings> Trainer::ExampleSourceBindings() const {
-  int64_t longest = 0;
-  if (SourceTimeSymbol(graph_) != kDefaultTimeSymbol && options_.source_steps <= 0) {
-    for (const char* split : {"train", "valid"}) {
-      auto file = ExampleFile::Open(absl::StrCat(options_.data_path, "/", split, ".ex"));
-      if (file.ok()) {
-        longest = std::max(longest, LongestSource(**file));
-      } else if (std::string(split) == "train") {
-        return file.status();
-      }
-    }
-  }
-  return ExampleTimeBindings(graph_, T_, options_.source_steps, longest);
-}
-
 absl::Status Trainer::Init() {
   const TrainingDef& tr = graph_.model().training();
   // First, while every worker is sure to get here: loading the checkpoint
   // to resume from is collective.
   if (options_.resume) {
     if (options_.checkpoint_dir.empty()) {
-      return absl::InvalidArgumentError("resuming needs a checkpoint directory");
+      return absl::InvalidArgumentError(
+          "TrainerOptions::resume needs TrainerOptions::checkpoint_dir");
     }
     RF_RETURN_IF_ERROR(LoadResumeCheckpoint());
   }
@@ -111,8 +83,8 @@ absl::Status Trainer::Init() {
       return absl::FailedPreconditionError(
           absl::StrCat(path, ": written with ", columns, " columns; with ", ranks(), " rank",
                        ranks() > 1 ? "s" : "", " that is ", columns / ranks(),
-                       " streams per worker, not --streams-per-worker ", options_.streams,
-                       " (omit the flag to take the checkpoint's layout)"));
+                       " streams per worker, not TrainerOptions::streams ", options_.streams,
+                       " (leave it unset, -1, to take the checkpoint's layout)"));
     }
     if (N_ != columns / ranks() && options_.log) {
       *options_.log << absl::StrFormat("resuming %d columns on %d rank%s: %d streams per worker\n",
@@ -120,13 +92,19 @@ absl::Status Trainer::Init() {
     }
     N_ = columns / ranks();
   }
+  if (options_.window < -1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TrainerOptions::window must be >= 1 rows (0: stateful; -1: training.window); got ",
+        options_.window));
+  }
   window_ = options_.window >= 0 ? options_.window : tr.window();
   if (window_ > 0) {
     // Windowed series training: one window of W rows is one T-step example.
     if (options_.truncation_steps > 0 && options_.truncation_steps != window_) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "windowed training runs T = W steps: --truncation-steps ", options_.truncation_steps,
-          " conflicts with a window of ", window_, " rows (omit one of them)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("windowed training runs T = W steps: TrainerOptions::truncation_steps ",
+                       options_.truncation_steps, " conflicts with a window of ", window_,
+                       " rows (leave one of them unset)"));
     }
     T_ = window_;
   }
@@ -134,69 +112,22 @@ absl::Status Trainer::Init() {
   seed_ = options_.seed >= 0 ? static_cast<uint64_t>(options_.seed) : (tr.seed() ? tr.seed() : 1);
   if (options_.threads > 0) omp_set_num_threads(options_.threads);
 
-  const bool examples = IsExampleModel(graph_);
-  for (int id : graph_.graph_inputs()) {
-    const InputDef& in = graph_.model().input(graph_.tensor(id).index);
-    if (in.feed() == TOKENS) tokens_input_ = id;
-    if (in.feed() == NEXT_TOKENS) targets_input_ = id;
-    if (in.feed() == SERIES) series_input_ = id;
-    if (in.feed() == NEXT_SERIES) next_series_input_ = id;
-    if (in.feed() == RESETS) resets_input_ = id;
-  }
-  if (resets_input_ >= 0) {
-    const TensorInfo& t = graph_.tensor(resets_input_);
-    if (t.dtype != FLOAT32 || t.shape.size() != 2 || series_input_ >= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("graph input '", t.name,
-                       "' is fed document resets and must be FLOAT32 [T, N] in a "
-                       "model trained on text; got ",
-                       DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
-    }
-  }
-  if (window_ > 0 && series_input_ < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a window of ", window_,
-                     " rows (training.window or --window) applies to models fed "
-                     "SERIES only"));
-  }
-  if (options_.window < -1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--window must be >= 1 rows (0: stateful); got ", options_.window));
-  }
-  if (examples) {
-    if (tokens_input_ >= 0 || targets_input_ >= 0 || series_input_ >= 0 ||
-        next_series_input_ >= 0) {
-      return absl::InvalidArgumentError(
-          "a model fed EXAMPLE_* inputs cannot also take TOKENS, NEXT_TOKENS, SERIES or "
-          "NEXT_SERIES");
-    }
-  } else if (series_input_ >= 0 || next_series_input_ >= 0) {
-    if (series_input_ < 0 || next_series_input_ < 0 || tokens_input_ >= 0 || targets_input_ >= 0) {
-      return absl::InvalidArgumentError(
-          "training on a time series needs one graph input with `feed: SERIES` and one with "
-          "`feed: NEXT_SERIES`, both FLOAT32 [T, N, F], and no token inputs");
-    }
-  } else if (tokens_input_ < 0 || targets_input_ < 0) {
-    return absl::InvalidArgumentError(
-        "training on a text corpus needs one graph input with `feed: TOKENS` and one with "
-        "`feed: NEXT_TOKENS`, both INT32 [T, N]");
-  }
-  for (int id : {tokens_input_, targets_input_}) {
-    if (id < 0) continue;
-    const TensorInfo& t = graph_.tensor(id);
-    if (t.dtype != INT32 || t.shape.size() != 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "graph input '", t.name, "' is fed with tokens and must be INT32 [T, N]; got ",
-          DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
-    }
-  }
+  // Data parallelism: the data is cut into C = ranks x N global columns
+  // and this worker reads columns [rank * N, (rank + 1) * N).
+  BatchSourceOptions data;
+  data.data = options_.data_path;
+  data.steps = T_;
+  data.streams = N_;
+  data.window = window_;
+  data.source_steps = options_.source_steps;
+  data.rank = options_.world_rank;
+  data.ranks = ranks();
+  data.seed = seed_;
+  data.bucket_window = options_.bucket_window;
+  data.validate = options_.validate;
 
   SessionOptions so;
-  so.bindings = {{"T", T_}, {"N", N_}};
-  if (examples) {
-    RF_ASSIGN_OR_RETURN(so.bindings, ExampleSourceBindings());
-    so.bindings["N"] = N_;
-  }
+  RF_ASSIGN_OR_RETURN(so.bindings, BatchBindings(graph_, data));
   so.training = true;
   so.seed = seed_;
   RF_ASSIGN_OR_RETURN(session_, Session::Create(graph_, so));
@@ -206,41 +137,12 @@ absl::Status Trainer::Init() {
   std::vector<Shape> shapes;
   for (const ParamInfo& p : graph_.params()) shapes.push_back(p.shape);
   RF_ASSIGN_OR_RETURN(optimizer_, Optimizer::Create(def, shapes));
-
-  // Data parallelism: the corpus is cut into C = ranks x N global columns
-  // and this worker reads columns [rank * N, (rank + 1) * N).
   if (options_.reducer != nullptr) {
     RF_RETURN_IF_ERROR(session_->SetGradientReducer(options_.reducer));
   }
-  if (examples) {
-    ExampleTrainingOptions eo;
-    eo.data = options_.data_path;
-    eo.rank = options_.world_rank;
-    eo.ranks = ranks();
-    eo.seed = seed_;
-    eo.bucket_window = options_.bucket_window;
-    eo.validate = options_.validate;
-    RF_ASSIGN_OR_RETURN(examples_, ExampleTraining::Create(*session_, eo));
-  } else if (series()) {
-    RF_RETURN_IF_ERROR(InitSeries(ranks()));
-  } else {
-    auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<TokenStreams>> {
-      RF_ASSIGN_OR_RETURN(auto streams,
-                          OpenTrainingStreams(options_.data_path, split, N_ * ranks(), T_));
-      RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
-      return streams;
-    };
-    RF_ASSIGN_OR_RETURN(train_, open_split("train"));
-    // The next chunk is read while the step computes (hidden disk reads).
-    train_->EnablePrefetch();
-    if (options_.validate) {
-      auto valid = open_split("valid");
-      if (valid.ok()) valid_ = *std::move(valid);
-    }
-    RF_RETURN_IF_ERROR(OpenDocuments("train", &train_docs_));
-    if (valid_ != nullptr) RF_RETURN_IF_ERROR(OpenDocuments("valid", &valid_docs_));
-    RF_RETURN_IF_ERROR(CheckVocabulary(train_->vocab_size()));
-  }
+  RF_ASSIGN_OR_RETURN(BatchSources sources, OpenBatchSources(*session_, data));
+  train_ = std::move(sources.train);
+  valid_ = std::move(sources.valid);
   rng_state_ = MixSeed(seed_);
   if (resume_from_) {
     RF_RETURN_IF_ERROR(Restore(*resume_from_));
@@ -250,65 +152,6 @@ absl::Status Trainer::Init() {
     resume_from_.reset();
   }
   return absl::OkStatus();
-}
-
-absl::Status Trainer::InitSeries(int ranks) {
-  const std::string& dir = options_.data_path;
-  auto open_split = [&](const char* split) -> absl::StatusOr<std::unique_ptr<SeriesStreams>> {
-    RF_ASSIGN_OR_RETURN(auto streams, SeriesStreams::Open(dir, split, N_ * ranks, T_));
-    RF_RETURN_IF_ERROR(streams->SelectColumns(options_.world_rank * N_, N_));
-    return streams;
-  };
-  int64_t features = 0;
-  if (window_ > 0) {
-    SeriesWindowOptions wo;
-    wo.window = window_;
-    wo.batch = N_;
-    wo.ranks = ranks;
-    wo.rank = options_.world_rank;
-    wo.seed = seed_;
-    RF_ASSIGN_OR_RETURN(windows_train_, SeriesWindows::Open(dir, "train", wo));
-    wo.shuffle = false;
-    if (options_.validate) {
-      // Validation scores whole global batches only; a valid split with
-      // fewer windows than one global batch is not validated.
-      auto valid = SeriesWindows::Open(dir, "valid", wo);
-      if (valid.ok() && (*valid)->num_windows() >= (*valid)->global_batch()) {
-        windows_valid_ = *std::move(valid);
-      }
-    }
-    features = windows_train_->features();
-  } else {
-    RF_ASSIGN_OR_RETURN(series_train_, open_split("train"));
-    if (options_.validate) {
-      auto valid = open_split("valid");
-      if (valid.ok()) series_valid_ = *std::move(valid);
-    }
-    features = series_train_->features();
-  }
-  for (int id : {series_input_, next_series_input_}) {
-    const TensorInfo& t = graph_.tensor(id);
-    if (t.dtype != FLOAT32 || t.shape.size() != 3 || t.shape[2] != Dim::Known(features)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("graph input '", t.name, "' is fed with the series of ", dir,
-                       " and must be FLOAT32 [T, N, ", features, "] (", features,
-                       " prepared column", features == 1 ? "" : "s", "); got ",
-                       DataType_Name(t.dtype), " ", ShapeToString(t.shape)));
-    }
-  }
-  return absl::OkStatus();
-}
-
-int64_t Trainer::train_stream_length() const {
-  if (examples_) return examples_->train_examples();
-  if (windows_train_) return windows_train_->num_windows();
-  return series() ? series_train_->stream_length() : train_->stream_length();
-}
-
-int64_t Trainer::train_position() const {
-  if (examples_) return examples_->position();
-  if (windows_train_) return windows_train_->position();
-  return series() ? series_train_->position() : train_->position();
 }
 
 std::vector<std::string> Trainer::OptimizerStateNames() const {
@@ -331,8 +174,8 @@ CheckpointData Trainer::MakeCheckpoint() const {
   c.total_steps = total_steps_;
   c.truncation_steps = T_;
   c.num_streams = N_ * ranks();  // the global columns
-  c.stream_length = train_stream_length();
-  c.stream_position = train_position();
+  c.stream_length = train_->length();
+  c.stream_position = train_->position();
   c.series_window = window_;
   c.seed = seed_;
   c.rng_state = rng_state_;
@@ -394,12 +237,13 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
                             : std::string("stateful training"),
         "; this run is ",
         window_ > 0 ? absl::StrCat("windowed (W = ", window_, ")") : std::string("stateful"),
-        ": resume with --window ", c.series_window));
+        ": resume with TrainerOptions::window ", c.series_window));
   }
   if (c.truncation_steps != T_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": written with truncation_steps (T) ", c.truncation_steps, "; this run uses ", T_,
-        " (pass --truncation-steps ", c.truncation_steps, " to continue it exactly)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": written with truncation_steps (T) ", c.truncation_steps,
+                     "; this run uses ", T_, " (set TrainerOptions::truncation_steps to ",
+                     c.truncation_steps, " to continue it exactly)"));
   }
   if (c.num_streams != N_ * ranks()) {
     return absl::FailedPreconditionError(
@@ -408,14 +252,17 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
                      " (resume with ", ranks(), " x ", c.num_streams / ranks(),
                      " or any ranks x streams = ", c.num_streams, ")"));
   }
-  if (c.stream_length != train_stream_length() || c.stream_position < 0 ||
-      (!examples_ && !windows_train_ && c.stream_position > c.stream_length)) {
+  if (c.stream_length != train_->length()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        path, ": written for streams of ", c.stream_length, " tokens (position ", c.stream_position,
-        "); this corpus split gives ", train_stream_length(), ": resume with the same --data"));
+        path, ": written for a train split of length ", c.stream_length, "; this run's has length ",
+        train_->length(), ": resume on the same data (TrainerOptions::data_path)"));
   }
   if (c.step < 0 || c.optimizer_step < 0) {
     return absl::DataLossError(absl::StrCat(path, ": negative step ", c.step));
+  }
+  // The last metadata check: the position (nothing is restored before it).
+  if (absl::Status seek = train_->Seek(c.stream_position); !seek.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": ", seek.message()));
   }
   std::vector<std::string> param_names;
   for (const ParamInfo& p : graph_.params()) param_names.push_back(p.name);
@@ -449,20 +296,12 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
         path, c.model_name, c.model_hash, graph_.model().name(), hash));
   }
   if (options_.seed >= 0 && static_cast<uint64_t>(options_.seed) != c.seed && options_.log) {
-    *options_.log << absl::StrFormat("note: --seed %d ignored; the checkpoint's seed %d is kept\n",
-                                     options_.seed, c.seed);
+    *options_.log << absl::StrFormat(
+        "note: TrainerOptions::seed %d ignored; the checkpoint's seed %d is kept\n", options_.seed,
+        c.seed);
   }
   step_ = c.step;
   optimizer_->set_step(c.optimizer_step);
-  if (examples_) {
-    examples_->set_position(c.stream_position);
-  } else if (windows_train_) {
-    windows_train_->set_position(c.stream_position);
-  } else if (series()) {
-    series_train_->set_position(c.stream_position);
-  } else {
-    train_->set_position(c.stream_position);
-  }
   seed_ = c.seed;
   rng_state_ = c.rng_state;
   last_checkpoint_ = c.path;
@@ -505,58 +344,11 @@ absl::Status Trainer::LoadResumeCheckpoint() {
   return absl::OkStatus();
 }
 
-absl::Status Trainer::Feed(TokenStreams& streams, bool* new_epoch) {
-  Tensor tokens = session_->value(tokens_input_);
-  Tensor targets = session_->value(targets_input_);
-  *new_epoch = streams.Next(absl::MakeSpan(tokens.i32(), tokens.num_elements()),
-                            absl::MakeSpan(targets.i32(), targets.num_elements()));
-  if (resets_input_ >= 0) {  // the chunk just served starts at position() - steps()
-    const DocumentStarts& docs = &streams == train_.get() ? *train_docs_ : *valid_docs_;
-    Tensor resets = session_->value(resets_input_);
-    docs.Fill(streams.stream_length(), streams.first_column(), streams.position() - streams.steps(),
-              absl::MakeSpan(resets.f32(), resets.num_elements()), T_, N_);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Trainer::OpenDocuments(const char* split, std::optional<DocumentStarts>* docs) {
-  if (resets_input_ < 0) return absl::OkStatus();
-  auto read = ReadSplitDocuments(options_.data_path, split);
-  if (!read.ok()) {
-    return absl::Status(read.status().code(),
-                        absl::StrCat("graph input '", graph_.tensor(resets_input_).name,
-                                     "' (feed: RESETS) needs a corpus prepared from several files "
-                                     "(`rnnflow prepare text FILE FILE... --out DIR`); ",
-                                     read.status().message()));
-  }
-  *docs = *std::move(read);
-  return absl::OkStatus();
-}
-
-absl::Status Trainer::Feed(SeriesStreams& streams, bool* new_epoch) {
-  Tensor inputs = session_->value(series_input_);
-  Tensor targets = session_->value(next_series_input_);
-  *new_epoch = streams.Next(absl::MakeSpan(inputs.f32(), inputs.num_elements()),
-                            absl::MakeSpan(targets.f32(), targets.num_elements()));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<StepResult> Trainer::Step() {
   const double start = Now();
-  bool new_epoch = false;
-  if (examples_) {
-    examples_->FeedNext(*session_);  // zeroes the states: every batch starts afresh
-  } else if (windows_train_) {
-    Tensor inputs = session_->value(series_input_);
-    Tensor targets = session_->value(next_series_input_);
-    windows_train_->Next(absl::MakeSpan(inputs.f32(), inputs.num_elements()),
-                         absl::MakeSpan(targets.f32(), targets.num_elements()));
-    new_epoch = true;  // every window starts from a zero state
-  } else {
-    RF_RETURN_IF_ERROR(series() ? Feed(*series_train_, &new_epoch) : Feed(*train_, &new_epoch));
-  }
+  const BatchFeed feed = train_->FeedNext(*session_);
   const double data_seconds = Now() - start;
-  if (new_epoch) session_->ResetStates();
+  if (feed.zero_states) session_->ResetStates();
   {
     // Only this step's passes train (Dropout active); its random draws are
     // keyed by the checkpointed RNG word, the step and the global column
@@ -577,8 +369,8 @@ absl::StatusOr<StepResult> Trainer::Step() {
   r.data_seconds = data_seconds;
   r.step = ++step_;
   r.loss = session_->loss();
-  if (examples_ && examples_->has_accuracy()) {
-    const Score score = examples_->Accuracy(*session_);
+  if (train_->has_accuracy()) {
+    const Score score = train_->Accuracy(*session_);
     if (score.total > 0) r.accuracy = score.accuracy();
   }
   if (options_.reducer != nullptr) {
@@ -605,103 +397,53 @@ absl::StatusOr<StepResult> Trainer::Step() {
   }
   RF_RETURN_IF_ERROR(
       optimizer_->Apply(session_->params(), session_->param_grads(), r.learning_rate));
-  if (!examples_) session_->CarryStates();
+  // Carried into the next batch; a source whose batches start afresh has
+  // them zeroed first (BatchFeed::zero_states).
+  session_->CarryStates();
   r.seconds = Now() - start;
   return r;
 }
 
-absl::StatusOr<float> Trainer::Validate(int64_t chunks) {
-  if (!has_valid()) return absl::FailedPreconditionError("no validation split");
-  if (examples_) {
-    RF_ASSIGN_OR_RETURN(ExampleEvaluation ev, examples_->Validate(*session_, chunks));
-    return static_cast<float>(ev.loss);
-  }
-  if (windows_train_) return ValidateWindows(chunks);
-  // Keep the training streams' states; validation runs its own streams.
+absl::StatusOr<float> Trainer::Validate(int64_t max_batches) {
+  RF_ASSIGN_OR_RETURN(const Evaluation ev, ValidationPass(max_batches));
+  return static_cast<float>(ev.loss);
+}
+
+absl::StatusOr<Evaluation> Trainer::ValidationPass(int64_t max_batches) {
+  if (valid_ == nullptr) return absl::FailedPreconditionError("no validation split");
+  // The training batches' states stay; validation runs its own.
   std::vector<std::vector<float>> saved;
   for (const Tensor& t : session_->carried_states()) {
     saved.emplace_back(t.f32(), t.f32() + t.num_elements());
   }
-  session_->ResetStates();
-  if (series()) {
-    series_valid_->set_position(0);
-  } else {
-    valid_->set_position(0);
-  }
-  double sum = 0;
-  int64_t n =
-      std::min(chunks, series() ? series_valid_->chunks_per_epoch() : valid_->chunks_per_epoch());
-  for (int64_t i = 0; i < n; ++i) {
-    bool new_epoch = false;
-    RF_RETURN_IF_ERROR(series() ? Feed(*series_valid_, &new_epoch) : Feed(*valid_, &new_epoch));
-    RF_RETURN_IF_ERROR(session_->Forward());
-    sum += session_->loss();
-    session_->CarryStates();
-  }
-  for (size_t k = 0; k < saved.size(); ++k) {
-    std::copy(saved[k].begin(), saved[k].end(), session_->carried_states()[k].f32());
-  }
-  double mean = sum / std::max<int64_t>(n, 1);
-  if (options_.workers != nullptr) {
+  auto restore = absl::MakeCleanup([&] {
+    for (size_t k = 0; k < saved.size(); ++k) {
+      std::copy(saved[k].begin(), saved[k].end(), session_->carried_states()[k].f32());
+    }
+  });
+  RF_RETURN_IF_ERROR(valid_->Seek(0));
+  RF_ASSIGN_OR_RETURN(Evaluation ev,
+                      Evaluate(*session_, *valid_, valid_->PassBatches(max_batches)));
+  if (options_.workers != nullptr && valid_->reads_own_columns()) {
     RF_RETURN_IF_ERROR(
-        options_.workers->AllReduce(absl::MakeSpan(&mean, 1), WorkerGroup::Op::kSum));
-    mean /= options_.workers->size();
+        options_.workers->AllReduce(absl::MakeSpan(&ev.loss, 1), WorkerGroup::Op::kSum));
+    ev.loss /= options_.workers->size();
   }
-  return static_cast<float>(mean);
+  return ev;
 }
 
-// Windowed series: the valid split's windows in order, `batches` global
-// batches at most (whole ones only), each window from a zero state.
-absl::StatusOr<float> Trainer::ValidateWindows(int64_t batches) {
-  std::vector<std::vector<float>> saved;
-  for (const Tensor& t : session_->carried_states()) {
-    saved.emplace_back(t.f32(), t.f32() + t.num_elements());
-  }
-  const int64_t n =
-      std::min(batches, windows_valid_->num_windows() / windows_valid_->global_batch());
-  windows_valid_->set_position(0);
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    Tensor inputs = session_->value(series_input_);
-    Tensor targets = session_->value(next_series_input_);
-    windows_valid_->Next(absl::MakeSpan(inputs.f32(), inputs.num_elements()),
-                         absl::MakeSpan(targets.f32(), targets.num_elements()));
-    session_->ResetStates();
-    RF_RETURN_IF_ERROR(session_->Forward());
-    sum += session_->loss();
-  }
-  for (size_t k = 0; k < saved.size(); ++k) {
-    std::copy(saved[k].begin(), saved[k].end(), session_->carried_states()[k].f32());
-  }
-  double mean = sum / std::max<int64_t>(n, 1);
-  if (options_.workers != nullptr) {
-    RF_RETURN_IF_ERROR(
-        options_.workers->AllReduce(absl::MakeSpan(&mean, 1), WorkerGroup::Op::kSum));
-    mean /= options_.workers->size();
-  }
-  return static_cast<float>(mean);
-}
-
-// Example models: the whole valid split, loss and
-// accuracy logged and appended to the metrics.
-absl::StatusOr<float> Trainer::ValidateExamples(std::ofstream& metrics) {
-  RF_ASSIGN_OR_RETURN(ExampleEvaluation ev, examples_->Validate(*session_, /*max_batches=*/0));
-  std::string acc, acc_json;
-  if (ev.has_accuracy) {
-    acc = absl::StrFormat(", accuracy %.4f (%d/%d)", ev.score.accuracy(), ev.score.correct,
-                          ev.score.total);
-    acc_json = absl::StrFormat(", \"valid_accuracy\": %.9g", ev.score.accuracy());
-  }
+absl::Status Trainer::ReportValidation(std::ofstream& metrics) {
+  RF_ASSIGN_OR_RETURN(const Evaluation ev, ValidationPass(options_.valid_chunks));
   if (options_.log) {
-    *options_.log << absl::StrFormat("validation at step %d: loss %.4f%s over %d examples\n", step_,
-                                     ev.loss, acc, ev.examples);
+    *options_.log << absl::StrFormat("validation at step %d: loss %.4f%s\n", step_, ev.loss,
+                                     valid_->LossNote(ev));
   }
   if (metrics.is_open()) {
-    metrics << absl::StrFormat("{\"step\": %d, \"valid_loss\": %.9g%s, \"valid_examples\": %d}\n",
-                               step_, ev.loss, acc_json, ev.examples);
+    metrics << absl::StrFormat("{\"step\": %d, \"valid_loss\": %.9g%s}\n", step_, ev.loss,
+                               valid_->MetricFields(ev));
     metrics.flush();
   }
-  return static_cast<float>(ev.loss);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
@@ -721,29 +463,11 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
     }
     if (partial) metrics << "\n";  // a killed run's last line stays unparsable alone
   }
-  // What one position of a stream is: a token of a corpus or a row of a series.
-  const char* unit = examples_ ? "examples" : series() ? "rows" : "tokens";
-  if (log && examples_) {
-    *log << absl::StrFormat(
-        "training %s: %d parameters, N=%d examples x %d worker%s per update (T=%d steps at "
-        "most), %d steps, %d threads\n%s\n",
-        graph_.model().name(), graph_.NumParameters(), N_, std::max(1, options_.world_size),
-        options_.world_size > 1 ? "s" : "", T_, total_steps_, omp_get_max_threads(),
-        examples_->Describe());
-  } else if (log && windows_train_) {
-    *log << absl::StrFormat(
-        "training %s: %d parameters, N=%d windows of W=%d rows x %d worker%s per update (each "
-        "from a zero state; %d windows per epoch, shuffled), %d steps, %d threads\n",
-        graph_.model().name(), graph_.NumParameters(), N_, T_, std::max(1, options_.world_size),
-        options_.world_size > 1 ? "s" : "", windows_train_->num_windows(), total_steps_,
-        omp_get_max_threads());
-  } else if (log) {
-    *log << absl::StrFormat(
-        "training %s: %d parameters, T=%d steps x N=%d streams x %d worker%s = %d %s per "
-        "update, %d steps, %d threads\n",
-        graph_.model().name(), graph_.NumParameters(), T_, N_, std::max(1, options_.world_size),
-        options_.world_size > 1 ? "s" : "", T_ * N_ * std::max(1, options_.world_size), unit,
-        total_steps_, omp_get_max_threads());
+  if (log) {
+    const std::string more = train_->DescribeData(valid_.get());
+    *log << absl::StrFormat("training %s: %d parameters, %s, %d steps, %d threads\n%s",
+                            graph_.model().name(), graph_.NumParameters(), train_->DescribeBatch(),
+                            total_steps_, omp_get_max_threads(), more.empty() ? more : more + "\n");
   }
   const bool checkpointing = !options_.checkpoint_dir.empty();
   int64_t saved_step = last_checkpoint_.empty() ? -1 : step_;
@@ -794,7 +518,7 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       // log_every steps; elsewhere (files, pipes) only the kept lines appear.
       // Throughput of all workers together.
       const double tps =
-          window_steps * (examples_ ? 1 : T_) * N_ * ranks() / std::max(window_seconds, 1e-9);
+          window_steps * train_->units_per_batch() * ranks() / std::max(window_seconds, 1e-9);
       const double eta = (total_steps_ - r.step) * (Now() - start) / (r.step - first_step);
       const std::string comm = options_.reducer == nullptr
                                    ? std::string()
@@ -804,32 +528,17 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
       *log << absl::StrFormat("%sstep %6d/%d  loss %.4f%s  %s/s %.0f  lr %.3g%s  eta %.0fs%s",
                               options_.tty ? "\r\033[K" : "", r.step, total_steps_, r.loss,
                               r.accuracy >= 0 ? absl::StrFormat("  acc %.3f", r.accuracy) : "",
-                              unit, tps, r.learning_rate, comm, eta, log_line ? "\n" : "");
+                              train_->unit(), tps, r.learning_rate, comm, eta,
+                              log_line ? "\n" : "");
       log->flush();
       if (log_line) {
         window_seconds = window_comm = window_exposed = 0;
         window_steps = 0;
       }
     }
-    const bool validate =
-        has_valid() && ((options_.valid_every > 0 && r.step % options_.valid_every == 0) || last);
-    if (validate && examples_) {
-      RF_RETURN_IF_ERROR(ValidateExamples(metrics).status());
-    } else if (validate) {
-      RF_ASSIGN_OR_RETURN(float vloss, Validate(options_.valid_chunks));
-      if (log && series()) {
-        *log << absl::StrFormat("validation at step %d: loss %.4f (normalised units)\n", r.step,
-                                vloss);
-      } else if (log) {
-        *log << absl::StrFormat("validation at step %d: loss %.4f (%.3f bits/token)\n", r.step,
-                                vloss, vloss / std::log(2.0));
-      }
-      if (metrics.is_open()) {
-        metrics << absl::StrFormat(
-            "{\"step\": %d, \"valid_loss\": %.9g, \"valid_bits_per_token\": %.9g}\n", r.step, vloss,
-            vloss / std::log(2.0));
-        metrics.flush();
-      }
+    if (valid_ != nullptr &&
+        ((options_.valid_every > 0 && r.step % options_.valid_every == 0) || last)) {
+      RF_RETURN_IF_ERROR(ReportValidation(metrics));
     }
     if (options_.checkpoint_every > 0 && r.step % options_.checkpoint_every == 0) {
       RF_RETURN_IF_ERROR(save());
@@ -842,7 +551,7 @@ absl::StatusOr<std::vector<StepResult>> Trainer::Run() {
   RF_RETURN_IF_ERROR(save());
   if (log && interrupted_) {
     *log << absl::StrFormat("stopped at step %d of %d", step_, total_steps_);
-    if (checkpointing) *log << "; continue with --resume";
+    if (checkpointing) *log << "; continue with TrainerOptions::resume";
     *log << "\n";
     log->flush();
   }

@@ -1,6 +1,8 @@
-// The single-process truncated-BPTT training loop: chunks of T steps of N
-// streams, forward, backward, clipping, optimizer, state carried (detached)
-// into the next chunk.
+// The training loop: batches pulled from a batch source (training/
+// batch_source.h: chunks of T steps of N streams with the state carried,
+// detached, into the next chunk; windows or labelled examples from a zero
+// state), forward, backward, clipping, optimizer; validation passes,
+// checkpoints and exact resume; data parallelism across workers.
 #ifndef RNNFLOW_TRAINING_TRAINER_H_
 #define RNNFLOW_TRAINING_TRAINER_H_
 
@@ -15,16 +17,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "rnnflow/dataset/documents.h"
-#include "rnnflow/dataset/series_reader.h"
-#include "rnnflow/dataset/series_windows.h"
-#include "rnnflow/dataset/token_streams.h"
 #include "rnnflow/graph/graph.h"
 #include "rnnflow/runtime/checkpoint.h"
 #include "rnnflow/runtime/gradient_reducer.h"
 #include "rnnflow/runtime/session.h"
 #include "rnnflow/runtime/worker_group.h"
-#include "rnnflow/training/example_training.h"
+#include "rnnflow/training/batch_source.h"
+#include "rnnflow/training/evaluation.h"
 #include "rnnflow/training/optimizer.h"
 
 namespace rnnflow {
@@ -33,8 +32,9 @@ struct TrainerOptions {
   // Raw text (byte tokens) or a prepared directory: `prepare text` for
   // models fed TOKENS / NEXT_TOKENS, `prepare series` for models fed
   // SERIES / NEXT_SERIES (float [T, N, F], F = the prepared columns),
-  // `prepare examples` for models fed EXAMPLE_* (training/example_training.h:
-  // T = the longest example fed, N = examples per batch per worker).
+  // `prepare examples` for models fed EXAMPLE_* (training/example_batch_source.h:
+  // T = the longest example fed, N = examples per batch per worker). The
+  // model's feeds choose the batch source (training/batch_source_factory.h).
   std::string data_path;
   int64_t steps = -1;  // overrides training.steps when >= 0
   int64_t truncation_steps = -1;
@@ -48,7 +48,7 @@ struct TrainerOptions {
   bool validate = true;  // use the corpus' validation split
   int64_t log_every = 10;
   int64_t valid_every = 0;    // 0: validate only at the end
-  int64_t valid_chunks = 20;  // chunks per validation pass (example models: the whole split)
+  int64_t valid_chunks = 20;  // batches per validation pass (example models: the whole split)
   int64_t bucket_window = 0;  // example models: batches per length-sorting window (0: off)
   // Series models: W > 0 trains on windows of W rows from a zero state
   // (dataset/series_windows.h; T = W), 0 stateful TBPTT; -1: training.window.
@@ -111,9 +111,11 @@ class Trainer {
   // One optimizer step on the next chunk. With `workers`, collective (and
   // StepResult::loss is the mean over all workers).
   absl::StatusOr<StepResult> Step();
-  // Mean loss per token over `chunks` chunks of the validation split,
-  // without updating anything; carried states are saved and restored.
-  absl::StatusOr<float> Validate(int64_t chunks);
+  // The mean loss of one validation pass: at most `max_batches` batches of
+  // the valid split from its start (<= 0: all of it; example models: always
+  // all of it), without updating anything; carried states are saved and
+  // restored. With `workers`, collective (the mean over all workers).
+  absl::StatusOr<float> Validate(int64_t max_batches);
   // Runs the steps from step() to total_steps(), logging progress and
   // metrics and writing checkpoints.
   absl::StatusOr<std::vector<StepResult>> Run();
@@ -141,20 +143,9 @@ class Trainer {
  private:
   Trainer(const Graph& graph, const TrainerOptions& options) : graph_(graph), options_(options) {}
   absl::Status Init();
-  absl::Status CheckVocabulary(int64_t vocab) const;
-  absl::Status Feed(TokenStreams& streams, bool* new_epoch);
-  absl::Status Feed(SeriesStreams& streams, bool* new_epoch);
-  absl::Status InitSeries(int ranks);
-  // Example models: T and the source's own time symbol, if any.
-  absl::StatusOr<SymbolBindings> ExampleSourceBindings() const;
-  bool series() const { return series_input_ >= 0; }
-  bool has_valid() const {
-    return valid_ != nullptr || series_valid_ != nullptr || windows_valid_ != nullptr ||
-           (examples_ && examples_->has_valid());
-  }
-  absl::StatusOr<float> ValidateExamples(std::ofstream& metrics);
-  int64_t train_stream_length() const;
-  int64_t train_position() const;
+  absl::StatusOr<Evaluation> ValidationPass(int64_t max_batches);
+  // Validates at step_, logging the pass and appending it to `metrics`.
+  absl::Status ReportValidation(std::ofstream& metrics);
   absl::Status LoadResumeCheckpoint();
   absl::Status GatherCarried(CheckpointData& c) const;
   int ranks() const { return std::max(1, options_.world_size); }
@@ -163,24 +154,14 @@ class Trainer {
   const Graph& graph_;
   TrainerOptions options_;
   int64_t T_ = 0, N_ = 0, total_steps_ = 0;
+  // Series models: windows of W rows (W > 0, T = W) instead of streams;
+  // checkpointed, as a resume must train the same way.
+  int64_t window_ = 0;
   uint64_t seed_ = 1;
   std::unique_ptr<Session> session_;
   std::unique_ptr<Optimizer> optimizer_;
-  std::unique_ptr<TokenStreams> train_, valid_;
-  int tokens_input_ = -1, targets_input_ = -1;
-  // feed: RESETS: document starts of the train/valid splits (dataset/documents.h).
-  int resets_input_ = -1;
-  std::optional<DocumentStarts> train_docs_, valid_docs_;
-  absl::Status OpenDocuments(const char* split, std::optional<DocumentStarts>* docs);
-  // Time series (feed: SERIES / NEXT_SERIES) instead of tokens.
-  std::unique_ptr<SeriesStreams> series_train_, series_valid_;
-  // Windowed series training (window_ = W > 0) instead of streams.
-  int64_t window_ = 0;
-  std::unique_ptr<SeriesWindows> windows_train_, windows_valid_;
-  absl::StatusOr<float> ValidateWindows(int64_t batches);
-  // Labelled examples (feed: EXAMPLE_*) instead of streams.
-  std::unique_ptr<ExampleTraining> examples_;
-  int series_input_ = -1, next_series_input_ = -1;
+  // The train split's batches, and the valid split's (nullptr: none).
+  std::unique_ptr<BatchSource> train_, valid_;
   int64_t step_ = 0;
   uint64_t rng_state_ = 0;  // the seed of training passes' RunInfo; checkpointed
   bool interrupted_ = false;
