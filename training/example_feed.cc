@@ -58,9 +58,10 @@ absl::StatusOr<SymbolBindings> ExampleTimeBindings(const Graph& graph, int64_t s
     if (PerStep(t) && !b.contains(t.time_symbol)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "graph input '", t.name, "' runs over time axis ", t.time_symbol,
-          ", which an example model cannot bind: use T (bound by --truncation-steps) or, for "
-          "the source of a pairs model, the time symbol of the EXAMPLE_TOKENS input (bound "
-          "by --source-steps or the longest source)"));
+          ", which an example model cannot bind: use T (bound by TrainerOptions::truncation_steps "
+          "or training.truncation_steps) or, for the source of a pairs model, the time symbol of "
+          "the EXAMPLE_TOKENS input (bound by TrainerOptions::source_steps or the longest "
+          "source)"));
     }
   }
   return b;
@@ -120,7 +121,7 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Sessi
         if (feed == EXAMPLE_TAGS && !info.has_tags) {
           return fail(id,
                       "needs per-token tags, but the prepared examples have none "
-                      "(prepare with --tags-field)");
+                      "(prepare them with ExamplePrepareOptions::fields.tags)");
         }
         break;
       case EXAMPLE_VALUES:
@@ -140,7 +141,7 @@ absl::StatusOr<std::unique_ptr<ExampleFeeder>> ExampleFeeder::Create(const Sessi
         if (!info.has_targets) {
           return fail(id,
                       "needs target sequences, but the prepared examples have none "
-                      "(prepare pairs, e.g. with --target-field)");
+                      "(prepare pairs: ExamplePrepareOptions::fields.target)");
         }
         (feed == EXAMPLE_TARGET_INPUTS ? f->target_in_ : f->target_out_) = id;
         break;
