@@ -628,8 +628,8 @@ TEST(BatchSourceFactoryTest, FeedsChooseTheSourceAndMixedFeedsAreErrors) {
   EXPECT_THAT(error(examples_and_tokens), HasSubstr("cannot also take TOKENS"));
   o.window = 8;
   EXPECT_THAT(error(kByteLm),
-              HasSubstr("a window of 8 rows (training.window or TrainerOptions::window) applies "
-                        "to models fed SERIES only"));
+              HasSubstr("a window of 8 rows, set by training.window or TrainerOptions::window, "
+                        "applies to models fed SERIES only"));
 }
 
 }  // namespace

@@ -183,7 +183,7 @@ TEST_F(MpiTrainTest, ResumingOnARankCountThatDoesNotDivideTheColumnsIsAClearErro
                                "--streams-per-worker 4");
   EXPECT_NE(n.status, 0);
   EXPECT_THAT(n.output, HasSubstr("written with 4 columns; with 2 ranks that is 2 streams per "
-                                  "worker, not TrainerOptions::streams 4"))
+                                  "worker, not 4; leave TrainerOptions::streams"))
       << n.output;
 }
 

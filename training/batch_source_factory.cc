@@ -37,8 +37,8 @@ absl::StatusOr<DataKind> KindOf(const Graph& graph, const BatchSourceOptions& op
   if (options.window > 0 && series < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("a window of ", options.window,
-                     " rows (training.window or TrainerOptions::window) applies to models fed "
-                     "SERIES only"));
+                     " rows, set by training.window or TrainerOptions::window, applies to models "
+                     "fed SERIES only"));
   }
   if (IsExampleModel(graph)) {
     if (tokens >= 0 || targets >= 0 || series >= 0 || next_series >= 0) {

@@ -80,11 +80,11 @@ absl::Status Trainer::Init() {
           columns, " (each then runs ", columns, " / ranks streams)"));
     }
     if (options_.streams > 0 && options_.streams * ranks() != columns) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": written with ", columns, " columns; with ", ranks(), " rank",
-                       ranks() > 1 ? "s" : "", " that is ", columns / ranks(),
-                       " streams per worker, not TrainerOptions::streams ", options_.streams,
-                       " (leave it unset, -1, to take the checkpoint's layout)"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": written with ", columns, " columns; with ", ranks(), " rank",
+          ranks() > 1 ? "s" : "", " that is ", columns / ranks(), " streams per worker, not ",
+          options_.streams,
+          "; leave TrainerOptions::streams unset (-1) to take the checkpoint's layout"));
     }
     if (N_ != columns / ranks() && options_.log) {
       *options_.log << absl::StrFormat("resuming %d columns on %d rank%s: %d streams per worker\n",
@@ -102,9 +102,9 @@ absl::Status Trainer::Init() {
     // Windowed series training: one window of W rows is one T-step example.
     if (options_.truncation_steps > 0 && options_.truncation_steps != window_) {
       return absl::InvalidArgumentError(
-          absl::StrCat("windowed training runs T = W steps: TrainerOptions::truncation_steps ",
-                       options_.truncation_steps, " conflicts with a window of ", window_,
-                       " rows (leave one of them unset)"));
+          absl::StrCat("windowed training runs T = W steps: T = ", options_.truncation_steps,
+                       " from TrainerOptions::truncation_steps conflicts with a window of ",
+                       window_, " rows (leave one of them unset)"));
     }
     T_ = window_;
   }
@@ -237,7 +237,7 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
                             : std::string("stateful training"),
         "; this run is ",
         window_ > 0 ? absl::StrCat("windowed (W = ", window_, ")") : std::string("stateful"),
-        ": resume with TrainerOptions::window ", c.series_window));
+        ": set TrainerOptions::window to ", c.series_window, " to resume it"));
   }
   if (c.truncation_steps != T_) {
     return absl::FailedPreconditionError(
@@ -255,7 +255,7 @@ absl::Status Trainer::Restore(const CheckpointData& c) {
   if (c.stream_length != train_->length()) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": written for a train split of length ", c.stream_length, "; this run's has length ",
-        train_->length(), ": resume on the same data (TrainerOptions::data_path)"));
+        train_->length(), ": resume on the same TrainerOptions::data_path"));
   }
   if (c.step < 0 || c.optimizer_step < 0) {
     return absl::DataLossError(absl::StrCat(path, ": negative step ", c.step));
