@@ -1,12 +1,15 @@
 // The `rnnflow` command as a user runs it: prepare, train with checkpoints,
 // eval and generate, and their errors.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -191,6 +194,91 @@ TEST_F(CliTest, ErrorsAreReportedNotCrashes) {
     EXPECT_EQ(r.status, 0) << verb << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr("usage: rnnflow")) << verb;
   }
+}
+
+// The line of `validate`'s or `inspect`'s training block that shows `field`,
+// its spaces collapsed: "learning_rate.base 0.01"; "" when there is none.
+std::string TrainingLine(const std::string& output, const std::string& field) {
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (!words.empty() && words[0] == field && absl::StartsWith(line, "  ")) {
+      return absl::StrJoin(words, " ");
+    }
+  }
+  return "";
+}
+
+// `validate` prints the training block as a run takes it: the fields the
+// model sets, the defaults of those it leaves unset, marked.
+TEST_F(CliTest, ValidatePrintsTheTrainingBlockItParsed) {
+  CommandResult r = RunCli(absl::StrCat("validate ", dir_, "/model.pbtxt"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\ntraining (the model's; rnnflow train's --steps, --lr,"));
+  EXPECT_EQ(TrainingLine(r.output, "optimizer"), "optimizer adam");
+  EXPECT_EQ(TrainingLine(r.output, "adam.beta1"), "adam.beta1 0.9 (default)");
+  EXPECT_EQ(TrainingLine(r.output, "learning_rate.base"), "learning_rate.base 0.01");
+  EXPECT_EQ(TrainingLine(r.output, "learning_rate.schedule"),
+            "learning_rate.schedule constant (base at every step; default)");
+  EXPECT_EQ(TrainingLine(r.output, "truncation_steps"), "truncation_steps 16 (T: steps per chunk)");
+  EXPECT_EQ(TrainingLine(r.output, "streams_per_worker"),
+            "streams_per_worker 4 (N: streams per worker)");
+  EXPECT_EQ(TrainingLine(r.output, "steps"),
+            "steps 100 (optimizer steps in all; a resumed run continues to it; default)");
+  EXPECT_EQ(TrainingLine(r.output, "window"),
+            "window 0 (stateful: the state is carried from chunk to chunk)");
+  EXPECT_THAT(r.output, HasSubstr("model.pbtxt: OK"));
+
+  std::ofstream(dir_ + "/sgd.pbtxt") << rnnflow::TinyByteLmModel(
+      "sgd",
+      "{ sgd { momentum: 0.9 nesterov: true } learning_rate { base: 0.2 schedule: \"step\" "
+      "decay_steps: 50 rate: 0.5 } clip_global_norm: 1 weight_decay: 0.001 steps: 20 seed: 9 }");
+  r = RunCli(absl::StrCat("validate ", dir_, "/sgd.pbtxt"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(TrainingLine(r.output, "optimizer"), "optimizer sgd");
+  EXPECT_EQ(TrainingLine(r.output, "adam.beta1"), "");
+  EXPECT_EQ(TrainingLine(r.output, "sgd.momentum"), "sgd.momentum 0.9");
+  EXPECT_EQ(TrainingLine(r.output, "sgd.nesterov"), "sgd.nesterov true");
+  EXPECT_EQ(TrainingLine(r.output, "learning_rate.schedule"),
+            "learning_rate.schedule step (base x rate every decay_steps steps after warmup)");
+  EXPECT_EQ(TrainingLine(r.output, "learning_rate.decay_steps"), "learning_rate.decay_steps 50");
+  EXPECT_EQ(TrainingLine(r.output, "learning_rate.rate"), "learning_rate.rate 0.5");
+  EXPECT_EQ(TrainingLine(r.output, "clip_global_norm"),
+            "clip_global_norm 1 (gradients scaled down to this global L2 norm when above it)");
+  EXPECT_EQ(TrainingLine(r.output, "weight_decay"),
+            "weight_decay 0.001 (decoupled: p -= learning rate x weight_decay x p)");
+  EXPECT_EQ(TrainingLine(r.output, "truncation_steps"),
+            "truncation_steps 32 (T: steps per chunk; default)");
+  EXPECT_EQ(TrainingLine(r.output, "seed"),
+            "seed 9 (initial parameters, data order, dropout masks)");
+}
+
+// What the optimizer would refuse when training starts, `validate` reports
+// already, at the training block.
+TEST_F(CliTest, ValidateRejectsATrainingBlockTheOptimizerWouldRefuse) {
+  const std::string model = rnnflow::TinyByteLmModel("bad", "{ sgd { momentum: 1.5 } }");
+  const int line = static_cast<int>(
+      std::count(model.begin(), model.begin() + model.find("\ntraining "), '\n') + 2);
+  std::ofstream(dir_ + "/bad.pbtxt") << model;
+  CommandResult r = RunCli(absl::StrCat("validate ", dir_, "/bad.pbtxt"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(absl::StrCat("bad.pbtxt:", line,
+                                               ":1: training.sgd.momentum: must be in [0, 1); "
+                                               "got 1.5")));
+  EXPECT_THAT(r.output, Not(HasSubstr("OK")));
+  std::ofstream(dir_ + "/bad.pbtxt")
+      << rnnflow::TinyByteLmModel("bad", "{ learning_rate { schedule: \"step\" rate: 0.5 } }");
+  r = RunCli(absl::StrCat("validate ", dir_, "/bad.pbtxt"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("training.learning_rate.decay_steps: must be > 0 for schedule "
+                                  "'step'; got 0"));
+}
+
+TEST_F(CliTest, InspectPrintsTheTrainingBlock) {
+  CommandResult r = RunCli(absl::StrCat("inspect ", dir_, "/model.pbtxt --T 8"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("model 'tiny' for T=8, N=4"));
+  EXPECT_EQ(TrainingLine(r.output, "learning_rate.base"), "learning_rate.base 0.01");
+  EXPECT_EQ(TrainingLine(r.output, "truncation_steps"), "truncation_steps 16 (T: steps per chunk)");
 }
 
 // `rnnflow --version` prints the library's VersionReport (base/version.h).

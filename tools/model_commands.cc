@@ -7,7 +7,9 @@
 #include "rnnflow/graph/cost_model.h"
 #include "rnnflow/graph/dot_export.h"
 #include "rnnflow/graph/model_loader.h"
+#include "rnnflow/graph/training_summary.h"
 #include "rnnflow/runtime/session.h"
+#include "rnnflow/training/optimizer.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 
@@ -67,11 +69,30 @@ void PrintSummary(const Graph& g, std::ostream& out) {
   }
 }
 
+// The training block as a run takes it. The flags of `rnnflow train` named
+// here replace the fields they name.
+void PrintTraining(const Graph& g, std::ostream& out) {
+  out << "\ntraining (the model's; rnnflow train's --steps, --lr, --truncation-steps,\n"
+         "--streams-per-worker, --window and --seed replace what they name):\n"
+      << FormatTraining(DescribeTraining(g.model().training()));
+}
+
+// What the optimizer would refuse when training starts (sgd.momentum 1.5,
+// a step schedule without decay_steps, ...), reported now at the training
+// block's position.
+absl::Status CheckTraining(const Graph& g) {
+  absl::Status s = ValidateTrainingDef(g.model().training());
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(
+      absl::StrCat(g.source().Prefix(g.source().Training()), s.message()));
+}
+
 SymbolBindings DefaultBindings(const Graph& g, const ParsedFlags& flags) {
   const TrainingDef& tr = g.model().training();
   SymbolBindings b;
-  b["T"] = tr.truncation_steps() > 0 ? tr.truncation_steps() : 32;
-  b["N"] = tr.streams_per_worker() > 0 ? tr.streams_per_worker() : 16;
+  b["T"] = tr.truncation_steps() > 0 ? tr.truncation_steps() : kTrainingDefaults.truncation_steps;
+  b["N"] =
+      tr.streams_per_worker() > 0 ? tr.streams_per_worker() : kTrainingDefaults.streams_per_worker;
   if (auto t = flags.GetInt("T", -1); t.ok() && *t > 0) b["T"] = *t;
   if (auto n = flags.GetInt("N", -1); n.ok() && *n > 0) b["N"] = *n;
   // Other time symbols (a pairs model's source S) are sized like T here.
@@ -95,7 +116,7 @@ int RunValidate(const std::vector<std::string>& args) {
       Usage("rnnflow validate", "MODEL.pbtxt [--inference]",
             "Checks MODEL against the op registry (attributes, inputs, shapes, "
             "state links, loss)\n"
-            "and prints its inputs, outputs, parameters and shapes. Exit "
+            "and prints its inputs, outputs, parameters, shapes and training block. Exit "
             "status 1 on any error,\n"
             "reported as FILE:LINE:COL: node 'NAME' (OP): what was expected.",
             specs);
@@ -106,11 +127,13 @@ int RunValidate(const std::vector<std::string>& args) {
   GraphOptions options;
   options.require_loss = !flags.Has("inference");
   auto graph = LoadGraph(flags.positional[0], options);
-  if (!graph.ok()) {
-    std::cerr << graph.status().message() << "\n";
+  const absl::Status status = graph.ok() ? CheckTraining(*graph) : graph.status();
+  if (!status.ok()) {
+    std::cerr << status.message() << "\n";
     return 1;
   }
   PrintSummary(*graph, std::cout);
+  PrintTraining(*graph, std::cout);
   std::cout << "\n" << flags.positional[0] << ": OK\n";
   return 0;
 }
@@ -194,6 +217,7 @@ int RunInspect(const std::vector<std::string>& args) {
       "%s, kernel workspaces %s)\n",
       HumanBytes(m.total()), HumanBytes(m.activations), HumanBytes(m.gradients),
       HumanBytes(m.parameters), HumanBytes(m.carried), HumanBytes(m.kernels));
+  PrintTraining(g, std::cout);
   return 0;
 }
 
