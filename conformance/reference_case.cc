@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "rnnflow/base/read_file.h"
 #include "rnnflow/base/status_macros.h"
 #include "rnnflow/conformance/torch_import.h"
 
@@ -30,15 +29,6 @@ absl::Status Prefixed(const RecurrentNodeSpec& spec, const absl::Status& s) {
 
 // ---------------------------------------------------------------------------
 // Small JSON helpers on google::protobuf::Struct.
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return ss.str();
-}
 
 std::string DirName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
@@ -143,7 +133,7 @@ absl::Status ReadTensorTable(const std::string& path, const Struct& table, bool 
     const std::string file_path = absl::StrCat(dir, "/", file);
     auto it = files.find(file_path);
     if (it == files.end()) {
-      RF_ASSIGN_OR_RETURN(std::string data, ReadFile(file_path));
+      RF_ASSIGN_OR_RETURN(std::string data, ReadFileToString(file_path));
       it = files.emplace(file_path, std::move(data)).first;
     }
     const std::string& data = it->second;
@@ -281,7 +271,7 @@ const ReferenceTensor* ReferenceCase::Find(const std::string& name) const {
 }
 
 absl::StatusOr<ReferenceCase> LoadReferenceCase(const std::string& json_path) {
-  RF_ASSIGN_OR_RETURN(const std::string text, ReadFile(json_path));
+  RF_ASSIGN_OR_RETURN(const std::string text, ReadFileToString(json_path));
   RF_ASSIGN_OR_RETURN(const Struct root, ParseJsonObject(json_path, text));
   ReferenceCase c;
   c.path = json_path;
@@ -330,7 +320,7 @@ absl::StatusOr<ReferenceCase> LoadReferenceCase(const std::string& json_path) {
 }
 
 absl::StatusOr<std::vector<std::string>> ListReferenceCases(const std::string& index_path) {
-  RF_ASSIGN_OR_RETURN(const std::string text, ReadFile(index_path));
+  RF_ASSIGN_OR_RETURN(const std::string text, ReadFileToString(index_path));
   RF_ASSIGN_OR_RETURN(const Struct root, ParseJsonObject(index_path, text));
   const Value* cases = Field(root, "cases");
   if (cases == nullptr || cases->kind_case() != Value::kListValue) {

@@ -4,17 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <system_error>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "rnnflow/base/read_file.h"
 #include "rnnflow/base/status_macros.h"
 #include "rnnflow/dataset/internal/data_io.h"
 #include "rnnflow/dataset/token_streams.h"
@@ -140,12 +138,10 @@ absl::StatusOr<TextPrepareReport> PrepareTextDocuments(const std::vector<std::st
   }
   // meta.json names the inputs, not the removed concatenation.
   const std::string meta_path = out_dir + "/meta.json";
-  std::ifstream meta_in(meta_path);
-  std::stringstream meta;
-  meta << meta_in.rdbuf();
+  RF_ASSIGN_OR_RETURN(const std::string meta, ReadFileToString(meta_path));
   const std::string fixed = absl::StrReplaceAll(
-      meta.str(), {{JsonQuote(joined),
-                    absl::StrCat(JsonQuote(r.source), ",\n  \"documents\": ", starts.size())}});
+      meta, {{JsonQuote(joined),
+              absl::StrCat(JsonQuote(r.source), ",\n  \"documents\": ", starts.size())}});
   RF_RETURN_IF_ERROR(WriteSmallFile(meta_path, fixed));
   return r;
 }

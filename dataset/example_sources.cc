@@ -1,14 +1,13 @@
 #include "rnnflow/dataset/example_sources.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "rnnflow/base/read_file.h"
 #include "rnnflow/base/status_macros.h"
 
 namespace rnnflow {
@@ -250,7 +249,7 @@ class JsonSource : public ExampleSource {
       : path_(std::move(path)), fields_(std::move(fields)) {}
 
   absl::Status ForEach(const ExampleSink& sink, ExampleSourceStats* stats) override {
-    RF_ASSIGN_OR_RETURN(const std::string s, ReadWholeFile(path_));
+    RF_ASSIGN_OR_RETURN(const std::string s, ReadFileToString(path_));
     cursor_ = Cursor();
     JsonParser p(path_, s);
     RF_RETURN_IF_ERROR(p.Expect('[', "to open the array of records"));
@@ -388,7 +387,7 @@ class DelimitedSource : public ExampleSource {
       : path_(std::move(path)), fields_(std::move(fields)), sep_(sep) {}
 
   absl::Status ForEach(const ExampleSink& sink, ExampleSourceStats* stats) override {
-    RF_ASSIGN_OR_RETURN(const std::string s, ReadWholeFile(path_));
+    RF_ASSIGN_OR_RETURN(const std::string s, ReadFileToString(path_));
     size_t i = 0;
     int64_t line = 1;
     std::vector<std::string> header;
@@ -564,14 +563,6 @@ bool RegisterBuiltins() {
 const bool kBuiltinsRegistered = RegisterBuiltins();
 
 }  // namespace
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void RegisterExampleFormat(const std::string& name, ExampleSourceFactory factory) {
   Registry()[name] = std::move(factory);

@@ -79,9 +79,6 @@ absl::StatusOr<std::unique_ptr<ExampleSource>> OpenExampleSource(const std::stri
                                                                  const std::string& path,
                                                                  const ExampleFields& fields);
 
-// The whole file (readers hold a file in memory to report positions).
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
-
 // FILE:LINE:COL of byte `offset` of an in-memory file (errors).
 std::string PositionOf(const std::string& path, const std::string& contents, size_t offset);
 

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "rnnflow/base/read_file.h"
 #include "rnnflow/base/status_macros.h"
 #include "rnnflow/dataset/example_sources.h"
 
@@ -39,7 +40,7 @@ class TaggedSource : public ExampleSource {
   explicit TaggedSource(std::string path) : path_(std::move(path)) {}
 
   absl::Status ForEach(const ExampleSink& sink, ExampleSourceStats* stats) override {
-    RF_ASSIGN_OR_RETURN(const std::string s, ReadWholeFile(path_));
+    RF_ASSIGN_OR_RETURN(const std::string s, ReadFileToString(path_));
     size_t line_start = 0;
     int64_t line = 1;
     while (line_start < s.size()) {

@@ -1,10 +1,6 @@
 #include "rnnflow/graph/model_loader.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +11,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "rnnflow/base/read_file.h"
 
 namespace rnnflow {
 namespace {
@@ -381,19 +378,6 @@ absl::StatusOr<LoadedModel> ParseModelText(absl::string_view text, const std::st
   }
   out.source = BuildSourceMap(out.model, tree, text, file);
   return out;
-}
-
-absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    return absl::DataLossError(absl::StrCat(path, ": read error"));
-  }
-  return ss.str();
 }
 
 absl::StatusOr<LoadedModel> LoadModelFile(const std::string& path) {

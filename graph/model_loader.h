@@ -33,9 +33,6 @@ absl::StatusOr<Graph> LoadGraph(const std::string& path, const GraphOptions& opt
 // Text form of a model (what ParseModelText reads back).
 std::string ModelToText(const ModelDef& model);
 
-// Reads a whole file; the error names the path and the reason.
-absl::StatusOr<std::string> ReadFileToString(const std::string& path);
-
 }  // namespace rnnflow
 
 #endif  // RNNFLOW_GRAPH_MODEL_LOADER_H_

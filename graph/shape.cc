@@ -43,6 +43,17 @@ int64_t NumElements(const Shape& s) {
   return n;
 }
 
+std::string PositionString(const Shape& s, int64_t flat) {
+  std::vector<int64_t> index(s.size());
+  for (int i = static_cast<int>(s.size()) - 1; i >= 0; --i) {
+    if (s[i] > 0) {
+      index[i] = flat % s[i];
+      flat /= s[i];
+    }
+  }
+  return absl::StrCat("[", absl::StrJoin(index, ","), "]");
+}
+
 absl::StatusOr<Shape> Bind(const SymShape& s, const SymbolBindings& bindings) {
   Shape out;
   out.reserve(s.size());

@@ -37,6 +37,9 @@ Dim ParseDim(const std::string& text);
 using Shape = std::vector<int64_t>;
 std::string ShapeToString(const Shape& s);
 int64_t NumElements(const Shape& s);
+// "[3,1]": the index along each axis of element `flat` (row-major) of a
+// tensor of shape `s`, for errors that name an element.
+std::string PositionString(const Shape& s, int64_t flat);
 
 using SymbolBindings = absl::flat_hash_map<std::string, int64_t>;
 absl::StatusOr<Shape> Bind(const SymShape& s, const SymbolBindings& bindings);

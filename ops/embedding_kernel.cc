@@ -5,23 +5,11 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "rnnflow/graph/shape.h"
 #include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {
-
-// "[3,1]": the multi-index of flat position `flat` in `shape`.
-std::string PositionString(const Shape& shape, int64_t flat) {
-  std::vector<int64_t> index(shape.size());
-  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
-    if (shape[i] > 0) {
-      index[i] = flat % shape[i];
-      flat /= shape[i];
-    }
-  }
-  return absl::StrCat("[", absl::StrJoin(index, ","), "]");
-}
 
 class EmbeddingKernel : public OpKernel {
  public:

@@ -8,24 +8,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "rnnflow/graph/shape.h"
 #include "rnnflow/runtime/kernel.h"
 
 namespace rnnflow {
 namespace {
 
 constexpr int64_t kParallelMin = 1 << 14;
-
-std::string PositionString(const Shape& shape, int64_t flat) {
-  std::vector<int64_t> index(shape.size());
-  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
-    if (shape[i] > 0) {
-      index[i] = flat % shape[i];
-      flat /= shape[i];
-    }
-  }
-  return absl::StrCat("[", absl::StrJoin(index, ","), "]");
-}
 
 // log(sum(exp(x))) of one row, stable.
 inline double LogSumExp(const float* x, int64_t v) {

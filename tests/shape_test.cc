@@ -19,5 +19,14 @@ TEST(ShapeTest, BindReportsMissingSymbol) {
   EXPECT_FALSE(Bind({Dim::Symbol("N")}, {}).ok());
 }
 
+TEST(ShapeTest, PositionStringIsTheRowMajorIndexOfAnElement) {
+  EXPECT_EQ(PositionString({2, 3}, 0), "[0,0]");
+  EXPECT_EQ(PositionString({2, 3}, 2), "[0,2]");
+  EXPECT_EQ(PositionString({2, 3}, 4), "[1,1]");
+  EXPECT_EQ(PositionString({4, 2, 3}, 23), "[3,1,2]");
+  EXPECT_EQ(PositionString({5}, 3), "[3]");
+  EXPECT_EQ(PositionString({}, 0), "[]");
+}
+
 }  // namespace
 }  // namespace rnnflow
