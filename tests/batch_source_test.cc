@@ -23,6 +23,7 @@
 #include "rnnflow/graph/graph.h"
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/training/batch_source_factory.h"
+#include "tests/testing/toy_dictionary.h"
 
 namespace rnnflow {
 namespace {
@@ -552,26 +553,8 @@ loss: "loss"
 
 TEST(ExampleBatchSourceTest, PairsBindTheirSourceStepsAndSeekBack) {
   const std::string dir = TempDir("pairs");
-  {
-    std::ofstream out(dir + "/dict.txt");
-    const char* kPhonemes[] = {"AA", "B", "K", "D"};
-    for (int i = 0; i < 30; ++i) {
-      std::string word, phonemes;
-      for (int k = 0; k < 2 + i % 6; ++k) {  // words of 2-7 letters
-        word += static_cast<char>('A' + (i + k) % 4);
-        phonemes += std::string(k ? " " : "") + kPhonemes[(i + k) % 4];
-      }
-      out << word << "  " << phonemes << "\n";
-    }
-  }
-  ExamplePrepareOptions p;
-  p.format = "cmudict";
-  p.fields.label = "";
-  p.fields.target = "phonemes";
-  p.label_kind = LabelKind::kNone;
-  p.rules.level = TokenLevel::kChar;
-  p.valid_fraction = 0.2;
-  p.test_fraction = 0;
+  WriteToyDictionary(dir + "/dict.txt", 30, 6);
+  const ExamplePrepareOptions p = ToyDictionaryPrepareOptions();
   ASSERT_TRUE(PrepareExamples({dir + "/dict.txt"}, dir + "/prep", p).ok());
   BatchSourceOptions o;
   o.data = dir + "/prep";

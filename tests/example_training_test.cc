@@ -14,6 +14,7 @@
 #include "rnnflow/graph/model_loader.h"
 #include "rnnflow/training/example_batch_source.h"
 #include "rnnflow/training/trainer.h"
+#include "tests/testing/toy_dictionary.h"
 
 namespace rnnflow {
 namespace {
@@ -256,26 +257,8 @@ TEST(ExampleTrainingTest, MissingOrMismatchedDataIsAClearError) {
 TEST(ExampleTrainingTest, APairsModelsSourceStepsComeFromTheDataOrTheFlag) {
   const std::string dir = TempDir("pairs_s");
   std::filesystem::create_directories(dir);
-  {
-    std::ofstream out(dir + "/dict.txt");
-    const char* kLetters[] = {"AA", "B", "K", "D"};
-    for (int i = 0; i < 40; ++i) {
-      std::string word, phonemes;
-      for (int k = 0; k < 2 + i % 8; ++k) {  // words of 2-9 letters
-        word += static_cast<char>('A' + (i + k) % 4);
-        phonemes += std::string(k ? " " : "") + kLetters[(i + k) % 4];
-      }
-      out << word << "  " << phonemes << "\n";
-    }
-  }
-  ExamplePrepareOptions p;
-  p.format = "cmudict";
-  p.fields.label = "";
-  p.fields.target = "phonemes";
-  p.label_kind = LabelKind::kNone;
-  p.rules.level = TokenLevel::kChar;
-  p.valid_fraction = 0.2;
-  p.test_fraction = 0;
+  WriteToyDictionary(dir + "/dict.txt", 40, 8);
+  const ExamplePrepareOptions p = ToyDictionaryPrepareOptions();
   auto report = PrepareExamples({dir + "/dict.txt"}, dir + "/prep", p);
   ASSERT_TRUE(report.ok()) << report.status();
   LoadedModel keep;
